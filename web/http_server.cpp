@@ -1,0 +1,300 @@
+// The HTTP server on Boost.Beast. Threads: `io_threads` run the io_context (accept, read,
+// write; each connection on its own strand); `worker_threads` run handlers, so a slow handler
+// never blocks I/O of other connections. A connection reads one request at a time (no
+// pipelining), hands it to a worker, and writes the answer back on its strand.
+
+#include <atomic>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "web/http.h"
+
+namespace hearth::web {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+class ServerImpl;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, ServerImpl* server);
+  ~Session();
+  void Start() { DoRead(); }
+
+ private:
+  void DoRead();
+  void OnRead(beast::error_code ec, size_t);
+  void Dispatch(HttpRequest req, bool keep_alive, unsigned version, bool head);
+  void Write(HttpResponse r, bool keep_alive, unsigned version, bool head);
+  void WriteError(http::status status, std::string_view body);
+  void OnWrite(bool close, beast::error_code ec, size_t);
+  void Close();
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> res_;
+  ServerImpl* server_;
+  std::string remote_;
+  bool dispatched_ = false;  // the answer being written counts in ServerImpl::in_flight()
+};
+
+class ServerImpl final : public HttpServer {
+ public:
+  ServerImpl(HttpServerOptions options, HttpHandler handler, Logger logger)
+      : options_(std::move(options)), handler_(std::move(handler)), logger_(std::move(logger)),
+        acceptor_(ioc_), pool_(static_cast<size_t>(std::max(1, options_.worker_threads))) {}
+
+  ~ServerImpl() override { Stop(); }
+
+  Status Listen() {
+    auto hp = SplitHostPort(options_.listen_address);
+    if (!hp.ok()) return hp.status();
+    auto [host, port] = *hp;
+    beast::error_code ec;
+    net::ip::address addr = host.empty() ? net::ip::address(net::ip::address_v4::any())
+                                         : net::ip::make_address(host, ec);
+    if (ec) {
+      // A host name: resolve it once.
+      tcp::resolver resolver(ioc_);
+      auto results = resolver.resolve(host, std::to_string(port), ec);
+      if (ec || results.empty()) {
+        return Errorf(StatusCode::kInvalidArgument, "listen tcp {}: cannot resolve host: {}",
+                      options_.listen_address, ec.message());
+      }
+      addr = results.begin()->endpoint().address();
+    }
+    tcp::endpoint ep(addr, port);
+    acceptor_.open(ep.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(ep, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Errorf(StatusCode::kUnavailable, "listen tcp {}: {}", options_.listen_address,
+                    ec.message());
+    }
+    port_ = acceptor_.local_endpoint().port();
+    DoAccept();
+    for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
+      io_threads_.emplace_back([this] { ioc_.run(); });
+    }
+    return Status::Ok();
+  }
+
+  uint16_t port() const override { return port_; }
+
+  void Stop() override {
+    if (stopped_.exchange(true)) return;
+    net::post(ioc_, [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+    });
+    // Let requests already handed to a handler finish and their answers go out (the answer
+    // to /-/quit, for one), for at most a few seconds.
+    for (int i = 0; i < 500 && in_flight_.load() > 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ioc_.stop();
+    for (auto& t : io_threads_) t.join();
+    io_threads_.clear();
+    pool_.join();
+  }
+
+  const HttpServerOptions& options() const { return options_; }
+  const HttpHandler& handler() const { return handler_; }
+  const Logger& logger() const { return logger_; }
+  net::thread_pool& pool() { return pool_; }
+  std::atomic<size_t>& connections() { return connections_; }
+  // Requests between hand-off to a worker and the end of writing their answer.
+  std::atomic<int>& in_flight() { return in_flight_; }
+
+ private:
+  void DoAccept() {
+    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
+      if (ec) {
+        if (ec == net::error::operation_aborted || stopped_) return;
+        logger_.Warn("Accept error", {{"err", ec.message()}});
+      } else if (connections_.load() >= options_.max_connections) {
+        beast::error_code ignored;
+        s.close(ignored);
+      } else {
+        std::make_shared<Session>(std::move(s), this)->Start();
+      }
+      DoAccept();
+    });
+  }
+
+  HttpServerOptions options_;
+  HttpHandler handler_;
+  Logger logger_;
+  net::io_context ioc_;
+  tcp::acceptor acceptor_;
+  net::thread_pool pool_;
+  std::vector<std::thread> io_threads_;
+  std::atomic<bool> stopped_{false};
+  std::atomic<size_t> connections_{0};
+  std::atomic<int> in_flight_{0};
+  uint16_t port_ = 0;
+};
+
+Session::Session(tcp::socket socket, ServerImpl* server)
+    : stream_(std::move(socket)), server_(server) {
+  server_->connections().fetch_add(1);
+  beast::error_code ec;
+  auto ep = stream_.socket().remote_endpoint(ec);
+  if (!ec) {
+    remote_ = ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+    remote_ += ":" + std::to_string(ep.port());
+  }
+}
+
+Session::~Session() {
+  if (dispatched_) server_->in_flight().fetch_sub(1);
+  server_->connections().fetch_sub(1);
+}
+
+void Session::DoRead() {
+  parser_.emplace();
+  parser_->header_limit(static_cast<uint32_t>(server_->options().max_header_bytes));
+  parser_->body_limit(server_->options().max_body_bytes);
+  stream_.expires_after(std::chrono::milliseconds(server_->options().read_timeout_ms));
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+}
+
+void Session::OnRead(beast::error_code ec, size_t) {
+  if (ec == http::error::end_of_stream || ec == net::error::eof ||
+      ec == beast::error::timeout || ec == net::error::operation_aborted ||
+      ec == net::error::connection_reset) {
+    Close();
+    return;
+  }
+  if (ec == http::error::body_limit) {
+    WriteError(http::status::payload_too_large, "http: request body too large");
+    return;
+  }
+  if (ec == http::error::header_limit) {
+    WriteError(http::status::request_header_fields_too_large,
+               "431 Request Header Fields Too Large");
+    return;
+  }
+  if (ec) {
+    WriteError(http::status::bad_request, "400 Bad Request");
+    return;
+  }
+  stream_.expires_never();
+  http::request<http::string_body> req = parser_->release();
+  HttpRequest hr;
+  hr.method = std::string(req.method_string());
+  hr.target = std::string(req.target());
+  std::string_view target = req.target();
+  size_t q = target.find('?');
+  auto path = PercentDecode(target.substr(0, q), false);
+  if (!path.ok()) {
+    WriteError(http::status::bad_request, "400 Bad Request");
+    return;
+  }
+  hr.path = std::move(*path);
+  if (q != std::string_view::npos) hr.query = std::string(target.substr(q + 1));
+  for (const auto& f : req) {
+    std::string name(f.name_string());
+    for (char& c : name) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    hr.headers.emplace_back(std::move(name), std::string(f.value()));
+  }
+  hr.body = std::move(req.body());
+  hr.remote_address = remote_;
+  Dispatch(std::move(hr), req.keep_alive(), req.version(), req.method() == http::verb::head);
+}
+
+void Session::Dispatch(HttpRequest req, bool keep_alive, unsigned version, bool head) {
+  server_->in_flight().fetch_add(1);
+  net::post(server_->pool(), [self = shared_from_this(), req = std::move(req), keep_alive,
+                              version, head]() mutable {
+    HttpResponse resp;
+    try {
+      self->server_->handler()(req, resp);
+    } catch (const std::exception& e) {
+      self->server_->logger().Error("HTTP handler failed", {{"path", req.path}, {"err", e.what()}});
+      resp = HttpResponse{};
+      resp.status = 500;
+      resp.SetHeader("Content-Type", "text/plain; charset=utf-8");
+      resp.body = "internal server error\n";
+    }
+    auto exec = self->stream_.get_executor();
+    net::post(exec, [self = std::move(self), resp = std::move(resp), keep_alive, version,
+                     head]() mutable {
+      self->dispatched_ = true;
+      self->Write(std::move(resp), keep_alive, version, head);
+    });
+  });
+}
+
+void Session::Write(HttpResponse r, bool keep_alive, unsigned version, bool head) {
+  res_ = {};
+  res_.version(version);
+  res_.result(static_cast<unsigned>(r.status));
+  for (auto& [k, v] : r.headers) res_.set(k, v);
+  res_.keep_alive(keep_alive);
+  if (head) {
+    res_.content_length(r.body.size());
+  } else {
+    res_.body() = std::move(r.body);
+    res_.prepare_payload();
+  }
+  bool close = !keep_alive;
+  stream_.expires_after(std::chrono::milliseconds(server_->options().read_timeout_ms));
+  http::async_write(stream_, res_,
+                    beast::bind_front_handler(&Session::OnWrite, shared_from_this(), close));
+}
+
+void Session::WriteError(http::status status, std::string_view body) {
+  HttpResponse r;
+  r.status = static_cast<int>(status);
+  r.SetHeader("Content-Type", "text/plain; charset=utf-8");
+  r.SetHeader("Connection", "close");
+  r.body = std::string(body);
+  Write(std::move(r), false, 11, false);
+}
+
+void Session::OnWrite(bool close, beast::error_code ec, size_t) {
+  if (dispatched_) {
+    dispatched_ = false;
+    server_->in_flight().fetch_sub(1);
+  }
+  if (ec || close) {
+    Close();
+    return;
+  }
+  DoRead();
+}
+
+void Session::Close() {
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.socket().close(ec);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
+                                                      HttpHandler handler, Logger logger) {
+  auto server = std::make_unique<ServerImpl>(std::move(options), std::move(handler),
+                                             std::move(logger));
+  HEARTH_RETURN_IF_ERROR(server->Listen());
+  return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+}  // namespace hearth::web

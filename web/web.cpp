@@ -1,0 +1,160 @@
+#include "web/web.h"
+
+#include <algorithm>
+
+#include "model/clock.h"
+
+namespace hearth::web {
+namespace {
+
+void Text(HttpResponse& resp, int status, std::string body) {
+  resp.status = status;
+  resp.SetHeader("Content-Type", "text/plain; charset=utf-8");
+  resp.body = std::move(body);
+}
+
+}  // namespace
+
+void Router::Handle(std::string path, std::vector<std::string> methods, HttpHandler handler,
+                    std::string metric_name) {
+  if (metric_name.empty()) metric_name = path;
+  routes_.push_back({std::move(path), false, std::move(methods), std::move(handler),
+                     std::move(metric_name)});
+}
+
+void Router::HandlePrefix(std::string prefix, std::vector<std::string> methods,
+                          HttpHandler handler, std::string metric_name) {
+  if (metric_name.empty()) metric_name = prefix;
+  routes_.push_back({std::move(prefix), true, std::move(methods), std::move(handler),
+                     std::move(metric_name)});
+}
+
+const Router::Route* Router::Find(std::string_view path) const {
+  const Route* best = nullptr;
+  for (const Route& r : routes_) {
+    if (!r.prefix && r.path == path) return &r;
+    if (r.prefix && path.substr(0, r.path.size()) == r.path &&
+        (best == nullptr || r.path.size() > best->path.size())) {
+      best = &r;
+    }
+  }
+  return best;
+}
+
+WebServer::WebServer(WebOptions options, metrics::Registry& registry, Logger logger)
+    : options_(std::move(options)),
+      registry_(registry),
+      logger_(std::move(logger)),
+      requests_total_(registry.NewCounterFamily("prometheus_http_requests_total",
+                                                "Counter of HTTP requests.",
+                                                {"code", "handler"})),
+      request_duration_(registry.NewHistogramFamily(
+          "prometheus_http_request_duration_seconds", "Histogram of latencies for HTTP requests.",
+          {"handler"}, {.1, .2, .4, 1, 3, 8, 20, 60, 120})) {
+  if (options_.route_prefix.empty() || options_.route_prefix.front() != '/') {
+    options_.route_prefix = "/" + options_.route_prefix;
+  }
+  while (options_.route_prefix.size() > 1 && options_.route_prefix.back() == '/') {
+    options_.route_prefix.pop_back();
+  }
+  RegisterBuiltins();
+}
+
+WebServer::~WebServer() { Stop(); }
+
+void WebServer::RegisterBuiltins() {
+  router_.Handle("/-/healthy", {"GET", "HEAD"}, [](const HttpRequest&, HttpResponse& resp) {
+    Text(resp, 200, "Prometheus Server is Healthy.\n");
+  });
+  router_.Handle("/-/ready", {"GET", "HEAD"}, [this](const HttpRequest&, HttpResponse& resp) {
+    if (ready_.load()) {
+      Text(resp, 200, "Prometheus Server is Ready.\n");
+    } else {
+      Text(resp, 503, "Service Unavailable");
+    }
+  });
+  router_.Handle("/metrics", {"GET", "HEAD"}, [this](const HttpRequest&, HttpResponse& resp) {
+    resp.status = 200;
+    resp.SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    resp.body = registry_.Render();
+  });
+  auto lifecycle = [this](const HttpRequest& req, HttpResponse& resp, bool quit) {
+    if (!options_.enable_lifecycle) {
+      Text(resp, 403, "Lifecycle API is not enabled.");
+      return;
+    }
+    if (req.method != "POST" && req.method != "PUT") {
+      Text(resp, 405, "Only POST or PUT requests allowed");
+      return;
+    }
+    if (quit) {
+      Text(resp, 200, "Requesting termination... Goodbye!");
+      if (quit_) quit_();
+      return;
+    }
+    Status st = reload_ ? reload_() : Status::Ok();
+    if (!st.ok()) {
+      Text(resp, 500, "failed to reload config: " + st.message() + "\n");
+      return;
+    }
+    Text(resp, 200, "");
+  };
+  router_.Handle("/-/reload", {}, [lifecycle](const HttpRequest& q, HttpResponse& r) {
+    lifecycle(q, r, false);
+  });
+  router_.Handle("/-/quit", {}, [lifecycle](const HttpRequest& q, HttpResponse& r) {
+    lifecycle(q, r, true);
+  });
+}
+
+void WebServer::Serve(const HttpRequest& req, HttpResponse& resp) {
+  int64_t start = MonotonicNowNs();
+  std::string_view path = req.path;
+  const std::string& prefix = options_.route_prefix;
+  const Router::Route* route = nullptr;
+  if (prefix == "/") {
+    route = router_.Find(path);
+  } else if (path.substr(0, prefix.size()) == prefix &&
+             (path.size() == prefix.size() || path[prefix.size()] == '/')) {
+    std::string_view rest = path.substr(prefix.size());
+    route = router_.Find(rest.empty() ? std::string_view("/") : rest);
+  }
+  std::string handler_name = "other";
+  if (route == nullptr) {
+    Text(resp, 404, "404 page not found\n");
+  } else {
+    handler_name = route->metric_name;
+    bool allowed = route->methods.empty() ||
+                   std::find(route->methods.begin(), route->methods.end(), req.method) !=
+                       route->methods.end();
+    if (!allowed) {
+      Text(resp, 405, "Method Not Allowed\n");
+    } else {
+      route->handler(req, resp);
+    }
+  }
+  double secs = static_cast<double>(MonotonicNowNs() - start) / 1e9;
+  request_duration_.With({handler_name}).Observe(secs);
+  requests_total_.With({std::to_string(resp.status), handler_name}).Inc();
+}
+
+Status WebServer::Start() {
+  HttpServerOptions hs;
+  hs.listen_address = options_.listen_address;
+  hs.max_connections = options_.max_connections;
+  hs.read_timeout_ms = options_.read_timeout_ms;
+  hs.worker_threads = options_.worker_threads;
+  auto server = HttpServer::Start(
+      hs, [this](const HttpRequest& req, HttpResponse& resp) { Serve(req, resp); }, logger_);
+  if (!server.ok()) return server.status();
+  server_ = std::move(server).value();
+  return Status::Ok();
+}
+
+void WebServer::Stop() {
+  if (server_) server_->Stop();
+}
+
+uint16_t WebServer::port() const { return server_ ? server_->port() : 0; }
+
+}  // namespace hearth::web
