@@ -57,9 +57,13 @@ class RelabelRegex {
 
   // Whether the whole of `s` matches.
   bool Matches(std::string_view s) const;
-  // When the whole of `s` matches, appends Go's Regexp.ExpandString(template) to *out and
-  // returns true; otherwise leaves *out alone and returns false.
-  bool MatchAndExpand(std::string_view s, std::string_view tmpl, std::string* out) const;
+  // When the whole of `s` matches, fills *groups with the submatches (group 0 is `s`, an
+  // unmatched group is a null view) and returns true. The views point into `s`.
+  bool Match(std::string_view s, std::vector<std::string_view>* groups) const;
+  // Go's Regexp.Expand: appends `tmpl` to *out with `$1`, `${1}`, `$name`, `${name}` replaced
+  // by the submatches of a Match() and `$$` by `$`. Unknown groups expand to nothing.
+  void Expand(std::string_view tmpl, const std::vector<std::string_view>& groups,
+              std::string* out) const;
 
   friend bool operator==(const RelabelRegex& a, const RelabelRegex& b) {
     return a.pattern() == b.pattern();
