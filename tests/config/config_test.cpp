@@ -581,3 +581,16 @@ TEST_CASE("errors without a file name give line and column only", "[config]") {
   CHECK(c.status().message() ==
         "parsing YAML: 2:3: field bogus not found in type config.GlobalConfig");
 }
+
+TEST_CASE("config sections compare equal when unchanged across reloads", "[config]") {
+  const char* yaml =
+      "scrape_configs:\n  - job_name: a\n    relabel_configs: [{target_label: x, replacement: "
+      "y}]\n    static_configs: [{targets: ['h:1']}]\n  - job_name: b\n";
+  Config one = MustLoad(yaml);
+  Config two = MustLoad(yaml);
+  CHECK(one.scrape_configs == two.scrape_configs);
+  CHECK(one.global == two.global);
+  Config changed = MustLoad(std::string(yaml) + "    scrape_interval: 5s\n");
+  CHECK(changed.scrape_configs[0] == one.scrape_configs[0]);
+  CHECK_FALSE(changed.scrape_configs[1] == one.scrape_configs[1]);
+}
