@@ -474,7 +474,7 @@ struct ScrapeManager::Impl {
       if (pool.loops.count(hash)) continue;
       std::shared_ptr<ScrapeCache> cache;
       std::shared_ptr<Loop> predecessor;
-      if (auto c = carry_over.find(hash); c != carry_over.end()) {
+      if (auto c = carry_over.find(t.identity); c != carry_over.end()) {
         predecessor = c->second;
         if (ScrapeOptions::SameSeriesMapping(predecessor->cache()->options(),
                                              pool.scrape_options)) {
@@ -642,18 +642,20 @@ Status ScrapeManager::ApplyConfig(const Config& config) {
     }
     pool->groups["static"] = cfg.service_discovery.static_configs;
     // Which old targets survive decides their staleness markers.
-    std::set<uint64_t> new_hashes;
+    std::set<uint64_t> new_ids;
     for (const auto& [provider, groups] : pool->groups) {
       for (const auto& g : groups) {
-        for (const auto& t : TargetsFromGroup(pool->cfg, g).active) new_hashes.insert(t.hash);
+        for (const auto& t : TargetsFromGroup(pool->cfg, g).active) new_ids.insert(t.identity);
       }
     }
-    for (auto c = carry_over.begin(); c != carry_over.end();) {
-      bool stays = new_hashes.count(c->first) > 0;
-      c->second->Stop(/*stale=*/!stays);
-      m.stopping.push_back(c->second);
-      c = stays ? std::next(c) : carry_over.erase(c);
+    std::unordered_map<uint64_t, std::shared_ptr<Loop>> successors_of;  // by identity
+    for (auto& [hash, loop] : carry_over) {
+      bool stays = new_ids.count(loop->target().identity) > 0;
+      loop->Stop(/*stale=*/!stays);
+      m.stopping.push_back(loop);
+      if (stays) successors_of.emplace(loop->target().identity, loop);
     }
+    carry_over = std::move(successors_of);
     Pool& p = *pool;
     m.pools[cfg.job_name] = std::move(pool);
     m.StartSd(p);

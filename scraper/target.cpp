@@ -131,6 +131,9 @@ Result<std::optional<Target>> MakeTarget(const ScrapeConfig& cfg, const Labels& 
   t.url = fmt::format("{}://{}{}", t.labels.Get(kScheme), addr, path);
   if (!query.empty()) t.url += "?" + query;
   t.hash = Fnv1a(t.url, t.labels.Hash() * 1099511628211ULL);
+  LabelsBuilder id(t.labels);
+  id.Del(kInterval).Del(kTimeout);
+  t.identity = Fnv1a(t.url, id.Build().Hash() * 1099511628211ULL);
   return std::optional<Target>(std::move(t));
 }
 

@@ -31,6 +31,9 @@ struct Target {
   // Identifies the target within its job: hash of the labels and the URL (Prometheus'
   // Target.hash()). Stable across reloads while labels and URL stay the same.
   uint64_t hash = 0;
+  // The same without __scrape_interval__ and __scrape_timeout__: the target a reload that only
+  // changes the interval or timeout continues (no staleness markers, cache carried over).
+  uint64_t identity = 0;
 
   // The labels every sample of the target gets: `labels` without those starting with "__".
   Labels TargetLabels() const;
