@@ -15,6 +15,9 @@ constexpr ValueType Str = ValueType::kString;
 // search. `experimental` marks functions Prometheus hides behind
 // --enable-feature=promql-experimental-functions; Hearth accepts them all.
 // holt_winters was renamed double_exponential_smoothing in 3.0 and is unknown here, as there.
+// step(), range(), start(), end() (the query's step, end - start, start and end, in seconds) and
+// min_of(), max_of() belong to the experimental duration expressions; the parser creates calls
+// of them for `step()` etc. (those names are keywords, not identifiers, in the lexer).
 const std::vector<FunctionSpec>& Table() {
   static const std::vector<FunctionSpec> table = [] {
     std::vector<FunctionSpec> t = {
@@ -46,6 +49,7 @@ const std::vector<FunctionSpec>& Table() {
         {"double_exponential_smoothing", {M, S, S}, 0, V, true},
         {"exp", {V}, 0, V, false},
         {"first_over_time", {M}, 0, V, true},
+        {"end", {}, 0, S, true},
         {"floor", {V}, 0, V, false},
         {"histogram_avg", {V}, 0, V, false},
         {"histogram_count", {V}, 0, V, false},
@@ -67,7 +71,9 @@ const std::vector<FunctionSpec>& Table() {
         {"log10", {V}, 0, V, false},
         {"log2", {V}, 0, V, false},
         {"mad_over_time", {M}, 0, V, true},
+        {"max_of", {S, S}, 0, S, true},
         {"max_over_time", {M}, 0, V, false},
+        {"min_of", {S, S}, 0, S, true},
         {"min_over_time", {M}, 0, V, false},
         {"minute", {V}, 1, V, false},
         {"month", {V}, 1, V, false},
@@ -76,6 +82,7 @@ const std::vector<FunctionSpec>& Table() {
         {"present_over_time", {M}, 0, V, false},
         {"quantile_over_time", {S, M}, 0, V, false},
         {"rad", {V}, 0, V, false},
+        {"range", {}, 0, S, true},
         {"rate", {M}, 0, V, false},
         {"resets", {M}, 0, V, false},
         {"round", {V, S}, 1, V, false},
@@ -88,7 +95,9 @@ const std::vector<FunctionSpec>& Table() {
         {"sort_by_label_desc", {V, Str}, -1, V, true},
         {"sort_desc", {V}, 0, V, false},
         {"sqrt", {V}, 0, V, false},
+        {"start", {}, 0, S, true},
         {"start_timestamp", {V}, 0, V, true},
+        {"step", {}, 0, S, true},
         {"stddev_over_time", {M}, 0, V, false},
         {"stdvar_over_time", {M}, 0, V, false},
         {"sum_over_time", {M}, 0, V, false},

@@ -592,13 +592,15 @@ bool Lexer::ScanDurationKeyword(Token* out) {
   while (IsAlpha(NextRune())) {
   }
   Backup();
-  std::string_view word = input_.substr(start_, pos_ - start_);
-  Tok kw = LookupKeyword(word);
-  if (kw == Tok::kStep || kw == Tok::kRange || kw == Tok::kMin || kw == Tok::kMax) {
-    *out = Emit(kw);
-    return true;
-  }
-  return false;
+  std::string word = ToLowerAscii(input_.substr(start_, pos_ - start_));
+  Tok kw = word == "step"     ? Tok::kStep
+           : word == "range"  ? Tok::kRange
+           : word == "min_of" ? Tok::kMinOf
+           : word == "max_of" ? Tok::kMaxOf
+                              : Tok::kEOF;
+  if (kw == Tok::kEOF) return false;
+  *out = Emit(kw);
+  return true;
 }
 
 Token Lexer::LexString() {

@@ -90,6 +90,10 @@ enum class Tok : uint8_t {
   kEnd,
   kStep,
   kRange,
+  // min_of/max_of, keywords only inside brackets (duration expressions); elsewhere they are
+  // plain function names.
+  kMinOf,
+  kMaxOf,
 };
 
 inline bool IsOperatorTok(Tok t) { return t >= Tok::kAdd && t <= Tok::kLunless; }

@@ -286,14 +286,89 @@ bool IsMaybeLabel(Tok t) {
   }
 }
 
-bool IsDurationExprStart(Tok t) {
-  return t == Tok::kStep || t == Tok::kRange || t == Tok::kMin || t == Tok::kMax ||
-         t == Tok::kLeftParen;
+// Binary operators of duration expressions and their precedence (as for expressions).
+int DurationPrecedence(Tok t) {
+  switch (t) {
+    case Tok::kAdd:
+    case Tok::kSub: return 4;
+    case Tok::kMul:
+    case Tok::kDiv:
+    case Tok::kMod: return 5;
+    case Tok::kPow: return 6;
+    default: return 0;
+  }
 }
 
-bool IsArithmetic(Tok t) {
-  return t == Tok::kAdd || t == Tok::kSub || t == Tok::kMul || t == Tok::kDiv ||
-         t == Tok::kMod || t == Tok::kPow;
+bool IsMinOfMaxOf(const Token& t) {
+  return t.type == Tok::kMinOf || t.type == Tok::kMaxOf ||
+         (t.type == Tok::kIdentifier && (t.val == "min_of" || t.val == "max_of"));
+}
+
+// Whether a token can start a duration expression.
+bool StartsDurationExpr(const Token& t) {
+  switch (t.type) {
+    case Tok::kNumber:
+    case Tok::kDuration:
+    case Tok::kAdd:
+    case Tok::kSub:
+    case Tok::kLeftParen:
+    case Tok::kStep:
+    case Tok::kRange:
+      return true;
+    default:
+      return IsMinOfMaxOf(t);
+  }
+}
+
+// Whether a duration expression depends on the query (step(), range()).
+bool DependsOnQuery(const Expr& e) {
+  bool found = false;
+  Walk(e, [&](const Expr& n) {
+    if (n.kind == NodeKind::kCall) {
+      std::string_view name = static_cast<const Call&>(n).func->name;
+      if (name == "step" || name == "range") found = true;
+    }
+  });
+  return found;
+}
+
+// Evaluates a constant duration expression, in seconds.
+double EvalDuration(const Expr& e) {
+  switch (e.kind) {
+    case NodeKind::kNumberLiteral: {
+      const auto& n = static_cast<const NumberLiteral&>(e);
+      return n.duration_ms ? static_cast<double>(*n.duration_ms) / 1000.0 : n.value;
+    }
+    case NodeKind::kParen:
+      return EvalDuration(*static_cast<const ParenExpr&>(e).expr);
+    case NodeKind::kUnary: {
+      const auto& u = static_cast<const UnaryExpr&>(e);
+      double v = EvalDuration(*u.expr);
+      return u.op == BinaryOp::kSub ? -v : v;
+    }
+    case NodeKind::kBinary: {
+      const auto& b = static_cast<const BinaryExpr&>(e);
+      double l = EvalDuration(*b.lhs);
+      double r = EvalDuration(*b.rhs);
+      switch (b.op) {
+        case BinaryOp::kAdd: return l + r;
+        case BinaryOp::kSub: return l - r;
+        case BinaryOp::kMul: return l * r;
+        case BinaryOp::kDiv: return l / r;
+        case BinaryOp::kMod: return std::fmod(l, r);
+        case BinaryOp::kPow: return std::pow(l, r);
+        default: return std::numeric_limits<double>::quiet_NaN();
+      }
+    }
+    case NodeKind::kCall: {
+      const auto& c = static_cast<const Call&>(e);
+      double a = EvalDuration(*c.args[0]);
+      double b = EvalDuration(*c.args[1]);
+      return c.func->name == "min_of" ? std::min(a, b) : std::max(a, b);
+    }
+    default:
+      return std::numeric_limits<double>::quiet_NaN();
+  }
 }
 
 class Parser {
@@ -566,6 +641,17 @@ class Parser {
     Token name = cur_;
     Advance();
     if (name.type == Tok::kIdentifier && cur_.type == Tok::kLeftParen) return ParseCall(name);
+    if ((name.type == Tok::kStep || name.type == Tok::kRange || name.type == Tok::kStart ||
+         name.type == Tok::kEnd) &&
+        cur_.type == Tok::kLeftParen) {
+      // step(), range(), start(), end(): the query's step, range, start and end in seconds.
+      Advance();
+      if (cur_.type != Tok::kRightParen) UnexpectedInExpr();
+      auto call = MakeNiladicCall(name);
+      Advance();
+      last_depth_ = 1;
+      return call;
+    }
     if (IsAggregatorTok(name.type) &&
         (cur_.type == Tok::kLeftParen || cur_.type == Tok::kBy || cur_.type == Tok::kWithout)) {
       return ParseAggregate(name);
@@ -758,36 +844,188 @@ class Parser {
 
   // ---- Suffixes ----
 
-  // A duration inside brackets: [+-]* (number | duration), which must be positive.
-  int64_t ParseBracketDuration(std::string_view context, std::string_view expected) {
-    int start = cur_.pos;
-    bool negative = false;
-    while (cur_.type == Tok::kAdd || cur_.type == Tok::kSub) {
-      if (cur_.type == Tok::kSub) negative = !negative;
+  // A call of step(), range(), start() or end(). REQUIRES: cur_ is the closing parenthesis.
+  std::unique_ptr<Call> MakeNiladicCall(const Token& name) {
+    auto call = std::make_unique<Call>();
+    call->func = LookupFunction(ToLowerAscii(name.val));
+    call->pos = {name.pos, cur_.end()};
+    return call;
+  }
+
+  // ---- Duration expressions ----
+  //
+  // Arithmetic over number and duration literals, step(), range(), min_of() and max_of(),
+  // inside brackets and after `offset`. Unary minus binds like in expressions (-2^2 is -4).
+
+  ExprPtr ParseDurationExpr(int min_prec) {
+    ExprPtr lhs = ParseDurationUnary();
+    int lhs_depth = last_depth_;
+    for (;;) {
+      int prec = DurationPrecedence(cur_.type);
+      if (prec == 0 || prec < min_prec) break;
+      Token op = cur_;
       Advance();
-    }
-    if (IsDurationExprStart(cur_.type)) Fail(start, "experimental duration expression is not enabled");
-    if (cur_.type != Tok::kNumber && cur_.type != Tok::kDuration) Unexpected(context, expected);
-    Token lit = cur_;
-    Advance();
-    if (IsArithmetic(cur_.type)) Fail(start, "experimental duration expression is not enabled");
-    int64_t ms;
-    if (lit.type == Tok::kDuration) {
-      ms = DurationValue(lit);
-      if (negative) ms = -ms;
-    } else {
-      double seconds = NumberValue(lit);
-      if (negative) seconds = -seconds;
-      if (std::isnan(seconds) || seconds > 9223372036.854775807 ||
-          seconds < -9223372036.854775808) {
-        if (!std::isnan(seconds)) Fail(start, "duration out of range");
-        seconds = 0;
+      ExprPtr rhs = ParseDurationExpr(op.type == Tok::kPow ? prec : prec + 1);
+      if ((op.type == Tok::kDiv || op.type == Tok::kMod) &&
+          rhs->kind == NodeKind::kNumberLiteral &&
+          static_cast<const NumberLiteral&>(*rhs).value == 0) {
+        Fail(op.pos, op.type == Tok::kDiv ? "division by zero" : "modulo by zero");
       }
-      ms = SecondsToMillis(seconds);
+      int depth = std::max(lhs_depth, last_depth_) + 1;
+      auto bin = std::make_unique<BinaryExpr>();
+      bin->op = ToBinaryOp(op.type);
+      bin->pos = {lhs->pos.start, rhs->pos.end};
+      bin->lhs = std::move(lhs);
+      bin->rhs = std::move(rhs);
+      lhs = std::move(bin);
+      NoteDepth(depth);
+      lhs_depth = depth;
+    }
+    last_depth_ = lhs_depth;
+    return lhs;
+  }
+
+  ExprPtr ParseDurationUnary() {
+    if (cur_.type != Tok::kAdd && cur_.type != Tok::kSub) return ParseDurationPrimary();
+    NestingGuard guard(this);
+    Token op = cur_;
+    Advance();
+    ExprPtr operand = ParseDurationExpr(kPowPrecedence);
+    return ApplySign(op, std::move(operand));
+  }
+
+  // Unary + or - on a duration expression: folded into a literal, dropped for +.
+  ExprPtr ApplySign(const Token& op, ExprPtr operand) {
+    if (operand->kind == NodeKind::kNumberLiteral) {
+      auto* n = static_cast<NumberLiteral*>(operand.get());
+      if (op.type == Tok::kSub) {
+        n->value = -n->value;
+        if (n->duration_ms) n->duration_ms = -*n->duration_ms;
+      }
+      n->pos.start = op.pos;
+      return operand;
+    }
+    if (op.type == Tok::kAdd) return operand;
+    auto u = std::make_unique<UnaryExpr>();
+    u->op = BinaryOp::kSub;
+    u->pos = {op.pos, operand->pos.end};
+    u->expr = std::move(operand);
+    NoteDepth(last_depth_ + 1);
+    return u;
+  }
+
+  ExprPtr ParseDurationPrimary() {
+    switch (cur_.type) {
+      case Tok::kNumber:
+      case Tok::kDuration: {
+        auto n = std::make_unique<NumberLiteral>();
+        if (cur_.type == Tok::kDuration) {
+          int64_t ms = DurationValue(cur_);
+          n->duration_ms = ms;
+          n->value = static_cast<double>(ms) / 1000.0;
+        } else {
+          n->value = NumberValue(cur_);
+          if (n->value > 9223372036.854775807 || n->value < -9223372036.854775808) {
+            Fail(cur_.pos, "duration out of range");
+          }
+        }
+        n->pos = {cur_.pos, cur_.end()};
+        Advance();
+        last_depth_ = 1;
+        return n;
+      }
+      case Tok::kLeftParen: {
+        NestingGuard guard(this);
+        int start = cur_.pos;
+        Advance();
+        ExprPtr inner = ParseDurationExpr(1);
+        if (cur_.type != Tok::kRightParen) Unexpected(duration_context_, duration_expected_);
+        // Parentheses around a literal vanish, as in Prometheus.
+        if (inner->kind == NodeKind::kNumberLiteral) {
+          Advance();
+          return inner;
+        }
+        auto p = std::make_unique<ParenExpr>();
+        p->pos = {start, cur_.end()};
+        p->expr = std::move(inner);
+        Advance();
+        NoteDepth(last_depth_ + 1);
+        return p;
+      }
+      case Tok::kStep:
+      case Tok::kRange: {
+        Token name = cur_;
+        Advance();
+        if (cur_.type != Tok::kLeftParen) Unexpected(duration_context_, duration_expected_);
+        Advance();
+        if (cur_.type != Tok::kRightParen) Unexpected(duration_context_, duration_expected_);
+        auto call = MakeNiladicCall(name);
+        Advance();
+        last_depth_ = 1;
+        return call;
+      }
+      default:
+        break;
+    }
+    if (!IsMinOfMaxOf(cur_)) Unexpected(duration_context_, duration_expected_);
+    NestingGuard guard(this);
+    Token name = cur_;
+    Advance();
+    if (cur_.type != Tok::kLeftParen) Unexpected(duration_context_, duration_expected_);
+    Advance();
+    auto call = std::make_unique<Call>();
+    call->func = LookupFunction(ToLowerAscii(name.val));
+    call->args.push_back(ParseDurationExpr(1));
+    int depth = last_depth_;
+    if (cur_.type != Tok::kComma) Unexpected(duration_context_, duration_expected_);
+    Advance();
+    call->args.push_back(ParseDurationExpr(1));
+    depth = std::max(depth, last_depth_);
+    if (cur_.type != Tok::kRightParen) Unexpected(duration_context_, duration_expected_);
+    call->pos = {name.pos, cur_.end()};
+    Advance();
+    NoteDepth(depth + 1);
+    return call;
+  }
+
+  struct Duration {
+    int64_t ms = 0;  // the value, or 0 when it depends on the query
+    ExprPtr expr;    // set unless the duration is a plain (signed) literal
+  };
+
+  // Turns a parsed duration expression into milliseconds when it is constant. `start` is where
+  // it began, for errors.
+  Duration ResolveDuration(ExprPtr e, int start, bool must_be_positive) {
+    Duration d;
+    if (e->kind == NodeKind::kNumberLiteral) {
+      const auto& n = static_cast<const NumberLiteral&>(*e);
+      d.ms = n.duration_ms ? *n.duration_ms : SecondsToMillis(n.value);
+      if (std::isnan(n.value)) d.ms = 0;
+    } else if (DependsOnQuery(*e)) {
+      d.expr = std::move(e);
+      return d;
+    } else {
+      double seconds = EvalDuration(*e);
+      if (!std::isfinite(seconds) || seconds > 9223372036.854775807 ||
+          seconds < -9223372036.854775808) {
+        Fail(start, "duration out of range");
+      }
+      d.ms = SecondsToMillis(seconds);
+      d.expr = std::move(e);
     }
     // Sub-millisecond ranges are 0 in Hearth's millisecond model: refused like 0.
-    if (ms <= 0) Fail(start, "duration must be greater than 0");
-    return ms;
+    if (must_be_positive && d.ms <= 0) Fail(start, "duration must be greater than 0");
+    return d;
+  }
+
+  // A range or subquery step inside brackets: a positive duration expression.
+  Duration ParseBracketDuration(std::string_view context, std::string_view expected) {
+    duration_context_ = context;
+    duration_expected_ = expected;
+    int start = cur_.pos;
+    if (!StartsDurationExpr(cur_)) Unexpected(context, expected);
+    ExprPtr e = ParseDurationExpr(1);
+    return ResolveDuration(std::move(e), start, /*must_be_positive=*/true);
   }
 
   ExprPtr ParseRangeOrSubquery(ExprPtr e) {
@@ -795,14 +1033,14 @@ class Parser {
     Advance();
     constexpr std::string_view kExpected = "number, duration, step(), or range()";
     if (cur_.type == Tok::kRightBracket) Unexpected("subquery or range selector", kExpected);
-    int64_t range = ParseBracketDuration("subquery or range selector", kExpected);
+    Duration range = ParseBracketDuration("subquery or range selector", kExpected);
     if (cur_.type == Tok::kRightBracket) {
       const char* err = nullptr;
       if (e->kind != NodeKind::kVectorSelector) {
         err = "ranges only allowed for vector selectors";
       } else {
         const auto& vs = static_cast<const VectorSelector&>(*e);
-        if (vs.original_offset != 0) {
+        if (vs.original_offset != 0 || vs.offset_expr) {
           err = "no offset modifiers allowed before range";
         } else if (vs.at == AtModifier::kTimestamp) {
           err = "no @ modifiers allowed before range";
@@ -811,79 +1049,76 @@ class Parser {
       if (err != nullptr) Fail(lbracket.pos, err);
       auto m = std::make_unique<MatrixSelector>();
       m->pos = {e->pos.start, cur_.end()};
-      m->range = range;
+      m->range = range.ms;
+      m->range_expr = std::move(range.expr);
       m->vector_selector = std::move(e);
       Advance();
       return m;
     }
     if (cur_.type != Tok::kColon) Unexpected("subquery or range", "\":\" or \"]\"");
     Advance();
-    int64_t step = 0;
+    Duration step;
     if (cur_.type != Tok::kRightBracket) {
-      if (cur_.type != Tok::kAdd && cur_.type != Tok::kSub && cur_.type != Tok::kNumber &&
-          cur_.type != Tok::kDuration && !IsDurationExprStart(cur_.type)) {
-        Unexpected("subquery selector", "number, duration, step(), range(), or \"]\"");
-      }
       step = ParseBracketDuration("subquery selector",
                                   "number, duration, step(), range(), or \"]\"");
       if (cur_.type != Tok::kRightBracket) Unexpected("subquery selector", "\"]\"");
     }
     auto sq = std::make_unique<SubqueryExpr>();
     sq->pos = {e->pos.start, cur_.end()};
-    sq->range = range;
-    sq->step = step;
+    sq->range = range.ms;
+    sq->range_expr = std::move(range.expr);
+    sq->step = step.ms;
+    sq->step_expr = std::move(step.expr);
     sq->expr = std::move(e);
     Advance();
     return sq;
   }
 
+  // `offset` followed by [+-]* and a literal, step(), range(), min_of(...), max_of(...) or a
+  // parenthesized duration expression. Anything after that (`offset 5m + 1`) belongs to the
+  // enclosing expression, as in Prometheus.
   void ParseOffset(Expr* e) {
     Advance();  // offset
-    int start = cur_.pos;
-    bool negative = false;
+    duration_context_ = "offset";
+    duration_expected_ = "number, duration, step(), or range()";
+    const int start = cur_.pos;
+    std::vector<Token> signs;
     while (cur_.type == Tok::kAdd || cur_.type == Tok::kSub) {
-      if (cur_.type == Tok::kSub) negative = !negative;
+      signs.push_back(cur_);
       Advance();
     }
-    if (IsDurationExprStart(cur_.type)) Fail(start, "experimental duration expression is not enabled");
-    if (cur_.type != Tok::kNumber && cur_.type != Tok::kDuration) {
+    if (!StartsDurationExpr(cur_) || cur_.type == Tok::kAdd || cur_.type == Tok::kSub) {
       Unexpected("offset", "number, duration, step(), or range()");
     }
-    Token lit = cur_;
-    Advance();
-    int64_t ms;
-    if (lit.type == Tok::kDuration) {
-      ms = DurationValue(lit);
-    } else {
-      double seconds = NumberValue(lit);
-      if (std::isnan(seconds) || seconds > 9223372036.854775807 ||
-          seconds < -9223372036.854775808) {
-        if (!std::isnan(seconds)) Fail(start, "duration out of range");
-        seconds = 0;
-      }
-      ms = SecondsToMillis(seconds);
-    }
-    if (negative) ms = -ms;
+    ExprPtr arg = ParseDurationPrimary();
+    for (auto it = signs.rbegin(); it != signs.rend(); ++it) arg = ApplySign(*it, std::move(arg));
+    const int end = arg->pos.end;
+    Duration d = ResolveDuration(std::move(arg), start, /*must_be_positive=*/false);
+    const int64_t ms = d.ms;
 
     int64_t* target = nullptr;
     int64_t* eval_target = nullptr;
+    ExprPtr* expr_target = nullptr;
     switch (e->kind) {
       case NodeKind::kVectorSelector: {
         auto* vs = static_cast<VectorSelector*>(e);
         target = &vs->original_offset;
         eval_target = &vs->offset;
+        expr_target = &vs->offset_expr;
         break;
       }
       case NodeKind::kMatrixSelector: {
         auto* vs = static_cast<VectorSelector*>(static_cast<MatrixSelector*>(e)->vector_selector.get());
         target = &vs->original_offset;
         eval_target = &vs->offset;
+        expr_target = &vs->offset_expr;
         break;
       }
       case NodeKind::kSubquery: {
         auto* sq = static_cast<SubqueryExpr*>(e);
         target = &sq->original_offset;
         eval_target = &sq->offset;
+        expr_target = &sq->offset_expr;
         break;
       }
       default:
@@ -891,10 +1126,11 @@ class Parser {
              "offset modifier must be preceded by an instant vector selector or range vector "
              "selector or a subquery");
     }
-    if (*target != 0) Fail(e->pos.start, "offset may not be set multiple times");
+    if (*target != 0 || *expr_target) Fail(e->pos.start, "offset may not be set multiple times");
     *target = ms;
     *eval_target = ms;
-    e->pos.end = lit.end();
+    *expr_target = std::move(d.expr);
+    e->pos.end = end;
   }
 
   void ParseAt(Expr* e) {
@@ -1164,6 +1400,9 @@ class Parser {
   Lexer lex_;
   Token cur_;
   int prev_end_ = 0;  // end of the token consumed last
+  // What a token that cannot continue a duration expression is reported against.
+  std::string_view duration_context_;
+  std::string_view duration_expected_;
   int nesting_ = 0;
   int aggregation_ = 0;
   int last_depth_ = 0;  // tree depth of the expression parsed last

@@ -58,8 +58,13 @@ void AppendAt(std::string* out, AtModifier at, int64_t ts_ms) {
   }
 }
 
-void AppendOffset(std::string* out, int64_t offset_ms) {
-  if (offset_ms > 0) {
+void AppendExpr(std::string* out, const Expr& e);
+
+void AppendOffset(std::string* out, int64_t offset_ms, const ExprPtr& offset_expr) {
+  if (offset_expr) {
+    *out += " offset ";
+    AppendExpr(out, *offset_expr);
+  } else if (offset_ms > 0) {
     *out += " offset ";
     *out += FormatDuration(offset_ms);
   } else if (offset_ms < 0) {
@@ -126,14 +131,23 @@ void AppendBinaryOp(std::string* out, const BinaryExpr& b) {
   }
 }
 
+// A range or step: the duration expression as written, else the duration.
+void AppendRange(std::string* out, int64_t ms, const ExprPtr& expr) {
+  if (expr) {
+    AppendExpr(out, *expr);
+  } else {
+    *out += FormatDuration(ms);
+  }
+}
+
 void AppendSubquerySuffix(std::string* out, const SubqueryExpr& s) {
   *out += '[';
-  *out += FormatDuration(s.range);
+  AppendRange(out, s.range, s.range_expr);
   *out += ':';
-  if (s.step != 0) *out += FormatDuration(s.step);
+  if (s.step_expr || s.step != 0) AppendRange(out, s.step, s.step_expr);
   *out += ']';
   AppendAt(out, s.at, s.at_timestamp);
-  AppendOffset(out, s.original_offset);
+  AppendOffset(out, s.original_offset, s.offset_expr);
 }
 
 void AppendExpr(std::string* out, const Expr& e) {
@@ -154,7 +168,7 @@ void AppendExpr(std::string* out, const Expr& e) {
       const auto& vs = static_cast<const VectorSelector&>(e);
       AppendSelectorBody(out, vs);
       AppendAt(out, vs.at, vs.at_timestamp);
-      AppendOffset(out, vs.original_offset);
+      AppendOffset(out, vs.original_offset, vs.offset_expr);
       break;
     }
     case NodeKind::kMatrixSelector: {
@@ -162,10 +176,10 @@ void AppendExpr(std::string* out, const Expr& e) {
       const auto& vs = static_cast<const VectorSelector&>(*m.vector_selector);
       AppendSelectorBody(out, vs);
       *out += '[';
-      *out += FormatDuration(m.range);
+      AppendRange(out, m.range, m.range_expr);
       *out += ']';
       AppendAt(out, vs.at, vs.at_timestamp);
-      AppendOffset(out, vs.original_offset);
+      AppendOffset(out, vs.original_offset, vs.offset_expr);
       break;
     }
     case NodeKind::kSubquery: {

@@ -186,6 +186,47 @@ const FormatCase kFormatCases[] = {
     {"foo[10m:6s] @ start()", "foo[10m:6s] @ start()"},
     {"rate(x[5m])[30m:1m] offset -1m", "rate(x[5m])[30m:1m] offset -1m"},
 
+    // Duration expressions (experimental in Prometheus), and step(), range(), start(), end(),
+    // min_of(), max_of() as expressions.
+    {"foo[26m+4m]", "foo[26m + 4m]"},
+    {"foo[60*30]", "foo[60 * 30]"},
+    {"foo[2m*(10+5)]", "foo[2m * (10 + 5)]"},
+    {"foo[-5m+35m]", "foo[-5m + 35m]"},
+    {"foo[(5m)]", "foo[5m]"},
+    {"foo[-(-5m)]", "foo[5m]"},
+    {"foo[+step()]", "foo[step()]"},
+    {"foo[-step()+1h]", "foo[-step() + 1h]"},
+    {"foo[2 ^ 3 ^ 2]", "foo[2 ^ 3 ^ 2]"},
+    {"foo[1+(STep()-5)*2]", "foo[1 + (step() - 5) * 2]"},
+    {"foo[ step ( ) ]", "foo[step()]"},
+    {"foo[range()]", "foo[range()]"},
+    {"foo[max_of(min_of((step()+1),((1h))),1ms)]", "foo[max_of(min_of((step() + 1), 1h), 1ms)]"},
+    {"foo[29s+1s:5s+5s]", "foo[29s + 1s:5s + 5s]"},
+    {"foo[5m:step()]", "foo[5m:step()]"},
+    {"foo[4s+4s:1s*2] offset (5s-8)", "foo[4s + 4s:1s * 2] offset (5s - 8)"},
+    {"foo offset step()", "foo offset step()"},
+    {"foo offset -step()", "foo offset -step()"},
+    {"foo offset step()*0", "foo offset step() * 0"},
+    {"foo offset (100 + 2)", "foo offset (100 + 2)"},
+    {"foo offset 100 + 2", "foo offset 1m40s + 2"},
+    {"foo offset (5m)", "foo offset 5m"},
+    {"foo offset -(1^2)", "foo offset -(1 ^ 2)"},
+    {"foo offset -min_of(step(), 1s)+8000", "foo offset -min_of(step(), 1s) + 8000"},
+    {"foo offset max_of(range(), 5s)", "foo offset max_of(range(), 5s)"},
+    {"foo[5m] offset step()", "foo[5m] offset step()"},
+    {"rate(foo[2m+2m])", "rate(foo[2m + 2m])"},
+    {"step()", "step()"},
+    {"range()", "range()"},
+    {"start()", "start()"},
+    {"end()", "end()"},
+    {"STEP()", "step()"},
+    {"end() - start()", "end() - start()"},
+    {"vector(step())", "vector(step())"},
+    {"metric * step()", "metric * step()"},
+    {"min_of(3, 5)", "min_of(3, 5)"},
+    {"max_of(-2, -5)", "max_of(-2, -5)"},
+    {"step{a=\"b\"}", "step{a=\"b\"}"},
+
     // Unary and binary operators, precedence and associativity.
     {"1 + 1", "1 + 1"},
     {"1 - 1", "1 - 1"},
@@ -432,6 +473,59 @@ TEST_CASE("parser fills selectors, ranges, offsets and @", "[query][parser]") {
   CHECK(As<VectorSelector>(*e, NodeKind::kVectorSelector).at_timestamp == 3334);
   e = MustParse("foo @ -3.3e1");
   CHECK(As<VectorSelector>(*e, NodeKind::kVectorSelector).at_timestamp == -33000);
+}
+
+TEST_CASE("parser keeps duration expressions and folds constant ones", "[query][parser]") {
+  // A constant expression: the range is computed and the expression kept for printing.
+  auto e = MustParse("foo[30m1s-30m1s % 1m]");
+  const auto& m = As<MatrixSelector>(*e, NodeKind::kMatrixSelector);
+  CHECK(m.range == 1800000);
+  REQUIRE(m.range_expr);
+  CHECK(m.range_expr->kind == NodeKind::kBinary);
+  CHECK(m.range_expr->Type() == ValueType::kScalar);
+
+  // One that needs the query's step: left to the engine.
+  e = MustParse("foo[step() + 1ms]");
+  const auto& m2 = As<MatrixSelector>(*e, NodeKind::kMatrixSelector);
+  CHECK(m2.range == 0);
+  REQUIRE(m2.range_expr);
+  const auto& add = As<BinaryExpr>(*m2.range_expr, NodeKind::kBinary);
+  CHECK(As<Call>(*add.lhs, NodeKind::kCall).func == LookupFunction("step"));
+  CHECK(*As<NumberLiteral>(*add.rhs, NodeKind::kNumberLiteral).duration_ms == 1);
+
+  // A plain literal keeps no expression.
+  e = MustParse("foo[(5m)]");
+  CHECK_FALSE(As<MatrixSelector>(*e, NodeKind::kMatrixSelector).range_expr);
+
+  e = MustParse("foo[29s+1s:20*500ms] offset -(20*(((((8 - 2) / 3) * 7s) % 4) + 8000ms))");
+  const auto& sq = As<SubqueryExpr>(*e, NodeKind::kSubquery);
+  CHECK(sq.range == 30000);
+  CHECK(sq.step == 10000);
+  CHECK(sq.original_offset == -200000);
+  CHECK(sq.offset == -200000);
+  CHECK(sq.range_expr);
+  CHECK(sq.step_expr);
+  CHECK(sq.offset_expr);
+
+  e = MustParse("foo offset min_of(step(), 1s) + 8000");
+  const auto& b = As<BinaryExpr>(*e, NodeKind::kBinary);
+  const auto& vs = As<VectorSelector>(*b.lhs, NodeKind::kVectorSelector);
+  CHECK(vs.original_offset == 0);
+  REQUIRE(vs.offset_expr);
+  CHECK(As<Call>(*vs.offset_expr, NodeKind::kCall).func == LookupFunction("min_of"));
+
+  // offset -2 ^ 2 is (offset -2s) ^ 2; the parenthesized form is a duration expression.
+  e = MustParse("foo offset -2 ^ 2");
+  CHECK(As<VectorSelector>(*As<BinaryExpr>(*e, NodeKind::kBinary).lhs, NodeKind::kVectorSelector)
+            .original_offset == -2000);
+  e = MustParse("foo offset (-2 ^ 2)");
+  CHECK(As<VectorSelector>(*e, NodeKind::kVectorSelector).original_offset == -4000);
+
+  // step() etc. as expressions are calls returning scalars.
+  e = MustParse("end() - start()");
+  const auto& d = As<BinaryExpr>(*e, NodeKind::kBinary);
+  CHECK(As<Call>(*d.lhs, NodeKind::kCall).func == LookupFunction("end"));
+  CHECK(e->Type() == ValueType::kScalar);
 }
 
 TEST_CASE("parser fills vector matching as Prometheus does", "[query][parser]") {
