@@ -483,8 +483,10 @@ class Parser {
 
   // Seconds as a duration in milliseconds: Prometheus rounds to nanoseconds, then the engine
   // works in milliseconds (truncating).
+  // REQUIRES: |seconds| <= 2^63 / 1e9 (callers report "duration out of range" otherwise).
   static int64_t SecondsToMillis(double seconds) {
     double ns = std::round(seconds * 1e9);
+    if (!(std::abs(ns) < 9223372036854775807.0)) return 0;
     return static_cast<int64_t>(ns) / 1000000;
   }
 
@@ -549,7 +551,11 @@ class Parser {
       auto* n = static_cast<NumberLiteral*>(operand.get());
       if (op.type == Tok::kSub) {
         n->value = -n->value;
-        if (n->duration_ms) n->duration_ms = -*n->duration_ms;
+        if (n->duration_ms) {
+          // A duration literal holds whole milliseconds: -0s is 0s.
+          n->duration_ms = -*n->duration_ms;
+          n->value = static_cast<double>(*n->duration_ms) / 1000.0;
+        }
       }
       n->pos.start = op.pos;
       return operand;
@@ -900,7 +906,11 @@ class Parser {
       auto* n = static_cast<NumberLiteral*>(operand.get());
       if (op.type == Tok::kSub) {
         n->value = -n->value;
-        if (n->duration_ms) n->duration_ms = -*n->duration_ms;
+        if (n->duration_ms) {
+          // A duration literal holds whole milliseconds: -0s is 0s.
+          n->duration_ms = -*n->duration_ms;
+          n->value = static_cast<double>(*n->duration_ms) / 1000.0;
+        }
       }
       n->pos.start = op.pos;
       return operand;
@@ -999,8 +1009,11 @@ class Parser {
     Duration d;
     if (e->kind == NodeKind::kNumberLiteral) {
       const auto& n = static_cast<const NumberLiteral&>(*e);
+      // NaN has no duration (Prometheus turns it into the smallest int64 nanoseconds).
+      if (!n.duration_ms && !(std::abs(n.value) <= 9223372036.854775807)) {
+        Fail(start, "duration out of range");
+      }
       d.ms = n.duration_ms ? *n.duration_ms : SecondsToMillis(n.value);
-      if (std::isnan(n.value)) d.ms = 0;
     } else if (DependsOnQuery(*e)) {
       d.expr = std::move(e);
       return d;
@@ -1089,6 +1102,13 @@ class Parser {
     }
     if (!StartsDurationExpr(cur_) || cur_.type == Tok::kAdd || cur_.type == Tok::kSub) {
       Unexpected("offset", "number, duration, step(), or range()");
+    }
+    if (!signs.empty() && cur_.type == Tok::kNumber) {
+      // Prometheus reports a signed number out of range at its sign.
+      double v = NumberValue(cur_);
+      if (v > 9223372036.854775807 || v < -9223372036.854775808) {
+        Fail(start, "duration out of range");
+      }
     }
     ExprPtr arg = ParseDurationPrimary();
     for (auto it = signs.rbegin(); it != signs.rend(); ++it) arg = ApplySign(*it, std::move(arg));
