@@ -299,6 +299,22 @@ int DurationPrecedence(Tok t) {
   }
 }
 
+// Whether a token can start an expression.
+bool CanStartExpr(Tok t) {
+  switch (t) {
+    case Tok::kNumber:
+    case Tok::kDuration:
+    case Tok::kString:
+    case Tok::kLeftParen:
+    case Tok::kLeftBrace:
+    case Tok::kAdd:
+    case Tok::kSub:
+      return true;
+    default:
+      return IsMetricIdentifier(t);
+  }
+}
+
 bool IsMinOfMaxOf(const Token& t) {
   return t.type == Tok::kMinOf || t.type == Tok::kMaxOf ||
          (t.type == Tok::kIdentifier && (t.val == "min_of" || t.val == "max_of"));
@@ -517,7 +533,14 @@ class Parser {
           vm.card = cur_.type == Tok::kGroupLeft ? VectorMatching::Cardinality::kManyToOne
                                                  : VectorMatching::Cardinality::kOneToMany;
           Advance();
-          if (cur_.type == Tok::kLeftParen) vm.include = ParseGroupingLabels();
+          if (cur_.type == Tok::kLeftParen) {
+            vm.include = ParseGroupingLabels();
+          } else if (!CanStartExpr(cur_.type) && cur_.type != Tok::kFill &&
+                     cur_.type != Tok::kFillLeft && cur_.type != Tok::kFillRight) {
+            // Neither a label list nor the right-hand side: Prometheus' grammar recovers in
+            // the label list.
+            Unexpected("grouping opts", "\"(\"");
+          }
         }
       }
       if (cur_.type == Tok::kFill || cur_.type == Tok::kFillLeft ||
@@ -711,11 +734,10 @@ class Parser {
       if (type) {
         Advance();
         if (cur_.type != Tok::kString) Unexpected("label matching", "string");
-        std::string value = Unquote(cur_);
-        Advance();
-        auto m = Matcher::Make(*type, std::move(name), std::move(value));
+        auto m = Matcher::Make(*type, std::move(name), Unquote(cur_));
         if (!m.ok()) Fail(name_tok.pos, m.status().message());
         out->push_back(std::move(m).value());
+        Advance();
       } else if (name_tok.type == Tok::kString) {
         // {"metric.name"}: a quoted metric name.
         out->push_back(
@@ -732,13 +754,14 @@ class Parser {
     }
   }
 
-  // `( label, ... )` after by/without/on/ignoring/group_left/group_right.
-  std::vector<std::string> ParseGroupingLabels() {
+  // `( label, ... )` after by/without/on/ignoring/group_left/group_right. Leaves cur_ at the
+  // closing parenthesis unless `consume_close`.
+  std::vector<std::string> ParseGroupingLabels(bool consume_close = true) {
     if (cur_.type != Tok::kLeftParen) Unexpected("grouping opts", "\"(\"");
     Advance();
     std::vector<std::string> labels;
     if (cur_.type == Tok::kRightParen) {
-      Advance();
+      if (consume_close) Advance();
       return labels;
     }
     for (;;) {
@@ -763,11 +786,13 @@ class Parser {
       if (cur_.type == Tok::kRightParen) break;
       Unexpected("grouping opts", "\",\" or \")\"");
     }
-    Advance();
+    if (consume_close) Advance();
     return labels;
   }
 
-  // `( expr, ... )` of a call or an aggregation. REQUIRES: cur_ is `(`. Sets *end to the end
+  // `( expr, ... )` of a call or an aggregation. REQUIRES: cur_ is `(`. Leaves cur_ at the
+  // closing parenthesis: Prometheus' grammar reduces a call without looking further, so its
+  // errors (unknown function, ...) come before those of the next token. Sets *end to the end
   // of the closing parenthesis.
   std::vector<ExprPtr> ParseArgs(int* end, int* max_depth) {
     Advance();
@@ -780,7 +805,7 @@ class Parser {
         if (cur_.type == Tok::kComma) {
           int comma = cur_.pos;
           Advance();
-          if (cur_.type == Tok::kRightParen) {
+          if (!CanStartExpr(cur_.type)) {
             Fail(comma, "trailing commas not allowed in function call args");
           }
           continue;
@@ -790,7 +815,6 @@ class Parser {
       }
     }
     *end = cur_.end();
-    Advance();
     return args;
   }
 
@@ -801,6 +825,7 @@ class Parser {
     auto args = ParseArgs(&end, &depth);
     const FunctionSpec* f = LookupFunction(name.val);
     if (f == nullptr) Fail(name.pos, fmt::format("unknown function with name {}", QuoteGo(name.val)));
+    Advance();  // )
     auto call = std::make_unique<Call>();
     call->func = f;
     call->args = std::move(args);
@@ -826,12 +851,18 @@ class Parser {
     int end = 0;
     int depth = 0;
     auto args = ParseArgs(&end, &depth);
-    if (!modifier_first && (cur_.type == Tok::kBy || cur_.type == Tok::kWithout)) {
-      agg->without = cur_.type == Tok::kWithout;
+    bool at_close = modifier_first;
+    if (!modifier_first) {
+      // Prometheus looks one token past the arguments for a trailing by/without.
       Advance();
-      agg->grouping = ParseGroupingLabels();
-      agg->grouping_given = true;
-      end = prev_end_;
+      if (cur_.type == Tok::kBy || cur_.type == Tok::kWithout) {
+        agg->without = cur_.type == Tok::kWithout;
+        Advance();
+        agg->grouping = ParseGroupingLabels(/*consume_close=*/false);
+        agg->grouping_given = true;
+        end = cur_.end();
+        at_close = true;
+      }
     }
     --aggregation_;
     agg->pos = {op.pos, end};
@@ -844,6 +875,7 @@ class Parser {
     }
     if (want == 2) agg->param = std::move(args[0]);
     agg->expr = std::move(args[want - 1]);
+    if (at_close) Advance();
     NoteDepth(depth + 1);
     return agg;
   }
@@ -1153,6 +1185,8 @@ class Parser {
     e->pos.end = end;
   }
 
+  // `@` followed by [+-] number or duration, start() or end(). Errors about the modifier come
+  // before errors of the token after it.
   void ParseAt(Expr* e) {
     Advance();  // @
     AtModifier kind = AtModifier::kTimestamp;
@@ -1165,7 +1199,6 @@ class Parser {
       Advance();
       if (cur_.type != Tok::kRightParen) Unexpected("@", "timestamp");
       end = cur_.end();
-      Advance();
     } else {
       bool negative = false;
       if (cur_.type == Tok::kAdd || cur_.type == Tok::kSub) {
@@ -1174,7 +1207,6 @@ class Parser {
       }
       if (cur_.type != Tok::kNumber && cur_.type != Tok::kDuration) Unexpected("@", "timestamp");
       Token lit = cur_;
-      Advance();
       double ts = lit.type == Tok::kDuration ? static_cast<double>(DurationValue(lit)) / 1000.0
                                              : NumberValue(lit);
       if (negative) ts = -ts;
@@ -1220,6 +1252,8 @@ class Parser {
     *at = kind;
     *at_ts = ts_ms;
     e->pos.end = end;
+    // Only now the next token: Prometheus applies `@ ...` without looking further.
+    Advance();
   }
 
   // ---- Type checks (Prometheus' checkAST) ----
