@@ -37,9 +37,16 @@ int64_t AtTime(AtModifier at, int64_t ts, int64_t start, int64_t end) {
   }
 }
 
-void FindTimeRange(const Expr& e, int64_t start, int64_t end, int64_t lookback,
-                   int64_t subq_offset, int64_t subq_range, std::optional<int64_t> subq_at,
-                   int64_t eval_range, TimeRange* out) {
+struct RangeCtx {
+  int64_t start, end, lookback, step;
+  int64_t Resolve(const ExprPtr& e, int64_t plain) const {
+    return internal::ResolveDuration(e, plain, step, end - start);
+  }
+};
+
+void FindTimeRange(const Expr& e, const RangeCtx& c, int64_t subq_offset, int64_t subq_range,
+                   std::optional<int64_t> subq_at, int64_t eval_range, TimeRange* out) {
+  const int64_t start = c.start, end = c.end, lookback = c.lookback;
   switch (e.kind) {
     case NodeKind::kVectorSelector: {
       const auto& vs = static_cast<const VectorSelector&>(e);
@@ -52,36 +59,39 @@ void FindTimeRange(const Expr& e, int64_t start, int64_t end, int64_t lookback,
         en -= subq_offset;
       }
       s -= (eval_range == 0 ? lookback : eval_range) - 1;
-      s -= vs.original_offset;
-      en -= vs.original_offset;
+      const int64_t off = c.Resolve(vs.offset_expr, vs.original_offset);
+      s -= off;
+      en -= off;
       out->min = std::min(out->min, s);
       out->max = std::max(out->max, en);
       return;
     }
     case NodeKind::kMatrixSelector: {
       const auto& ms = static_cast<const MatrixSelector&>(e);
-      FindTimeRange(*ms.vector_selector, start, end, lookback, subq_offset, subq_range, subq_at,
-                    ms.range, out);
+      FindTimeRange(*ms.vector_selector, c, subq_offset, subq_range, subq_at,
+                    c.Resolve(ms.range_expr, ms.range), out);
       return;
     }
     case NodeKind::kSubquery: {
       const auto& sq = static_cast<const SubqueryExpr&>(e);
-      int64_t off = subq_offset + sq.original_offset;
-      int64_t rng = subq_range + sq.range;
+      const int64_t own_off = c.Resolve(sq.offset_expr, sq.original_offset);
+      const int64_t own_rng = c.Resolve(sq.range_expr, sq.range);
+      int64_t off = subq_offset + own_off;
+      int64_t rng = subq_range + own_rng;
       std::optional<int64_t> at = subq_at;
       if (sq.at != AtModifier::kNone) {
-        off = sq.original_offset;
-        rng = sq.range;
+        off = own_off;
+        rng = own_rng;
         at = AtTime(sq.at, sq.at_timestamp, start, end);
       }
-      FindTimeRange(*sq.expr, start, end, lookback, off, rng, at, 0, out);
+      FindTimeRange(*sq.expr, c, off, rng, at, 0, out);
       return;
     }
     default:
       break;
   }
-  auto visit = [&](const Expr& c) {
-    FindTimeRange(c, start, end, lookback, subq_offset, subq_range, subq_at, 0, out);
+  auto visit = [&](const Expr& x) {
+    FindTimeRange(x, c, subq_offset, subq_range, subq_at, 0, out);
   };
   switch (e.kind) {
     case NodeKind::kParen: visit(*static_cast<const ParenExpr&>(e).expr); break;
@@ -220,7 +230,11 @@ Result<QueryResult> Engine::Impl::Run(const EngineOptions& options_, storage::Qu
   if (q.per_step_stats) q.samples_per_step.assign(steps, 0);
 
   TimeRange tr;
-  FindTimeRange(expr, start, end, q.lookback, 0, 0, std::nullopt, 0, &tr);
+  try {
+    FindTimeRange(expr, RangeCtx{start, end, q.lookback, step}, 0, 0, std::nullopt, 0, &tr);
+  } catch (const EvalError& e) {
+    return e.status();
+  }
   if (tr.max == std::numeric_limits<int64_t>::min()) tr.min = tr.max = 0;
   auto querier = storage.NewQuerier(tr.min, tr.max);
   if (!querier.ok()) return querier.status();

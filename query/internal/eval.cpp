@@ -97,6 +97,99 @@ Labels DropMetadataLabels(const Labels& l) {
   return b.Build();
 }
 
+namespace {
+
+double DurationSeconds(const Expr& e, double step_s, double range_s) {
+  switch (e.kind) {
+    case NodeKind::kNumberLiteral:
+      return static_cast<const NumberLiteral&>(e).value;
+    case NodeKind::kParen:
+      return DurationSeconds(*static_cast<const ParenExpr&>(e).expr, step_s, range_s);
+    case NodeKind::kStepInvariant:
+      return DurationSeconds(*static_cast<const StepInvariantExpr&>(e).expr, step_s, range_s);
+    case NodeKind::kUnary: {
+      const auto& u = static_cast<const UnaryExpr&>(e);
+      double v = DurationSeconds(*u.expr, step_s, range_s);
+      return u.op == BinaryOp::kSub ? -v : v;
+    }
+    case NodeKind::kBinary: {
+      const auto& b = static_cast<const BinaryExpr&>(e);
+      double l = DurationSeconds(*b.lhs, step_s, range_s);
+      double r = DurationSeconds(*b.rhs, step_s, range_s);
+      switch (b.op) {
+        case BinaryOp::kAdd: return l + r;
+        case BinaryOp::kSub: return l - r;
+        case BinaryOp::kMul: return l * r;
+        case BinaryOp::kDiv: return l / r;
+        case BinaryOp::kMod: return std::fmod(l, r);
+        case BinaryOp::kPow: return std::pow(l, r);
+        default: break;
+      }
+      break;
+    }
+    case NodeKind::kCall: {
+      const auto& c = static_cast<const Call&>(e);
+      std::string_view n = c.func->name;
+      if (n == "step") return step_s;
+      if (n == "range") return range_s;
+      if ((n == "min_of" || n == "max_of") && c.args.size() == 2) {
+        double a = DurationSeconds(*c.args[0], step_s, range_s);
+        double b = DurationSeconds(*c.args[1], step_s, range_s);
+        if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+        return n == "min_of" ? std::min(a, b) : std::max(a, b);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  throw EvalError(Status(StatusCode::kInvalidArgument, "invalid duration expression"));
+}
+
+}  // namespace
+
+int64_t ResolveDuration(const ExprPtr& expr, int64_t plain, int64_t query_step,
+                        int64_t query_range) {
+  if (!expr) return plain;
+  double s = DurationSeconds(*expr, static_cast<double>(query_step) / 1000,
+                             static_cast<double>(query_range) / 1000);
+  if (std::isnan(s) || std::isinf(s) || std::abs(s) > 9.2e15) {
+    throw EvalError(Status(StatusCode::kInvalidArgument, "duration out of range"));
+  }
+  return std::llround(s * 1000);
+}
+
+namespace {
+int64_t QStep(const QueryState& q) { return q.is_range_query ? q.query_step : 0; }
+int64_t QRange(const QueryState& q) { return q.query_end - q.query_start; }
+
+int64_t Positive(int64_t v) {
+  if (v <= 0) {
+    throw EvalError(Status(StatusCode::kInvalidArgument, "duration must be greater than 0"));
+  }
+  return v;
+}
+}  // namespace
+
+int64_t OffsetOf(const VectorSelector& vs, const QueryState& q) {
+  return ResolveDuration(vs.offset_expr, vs.original_offset, QStep(q), QRange(q));
+}
+int64_t RangeOf(const MatrixSelector& ms, const QueryState& q) {
+  if (!ms.range_expr) return ms.range;
+  return Positive(ResolveDuration(ms.range_expr, ms.range, QStep(q), QRange(q)));
+}
+int64_t RangeOf(const SubqueryExpr& sq, const QueryState& q) {
+  if (!sq.range_expr) return sq.range;
+  return Positive(ResolveDuration(sq.range_expr, sq.range, QStep(q), QRange(q)));
+}
+int64_t StepOf(const SubqueryExpr& sq, const QueryState& q) {
+  if (!sq.step_expr) return sq.step;
+  return Positive(ResolveDuration(sq.step_expr, sq.step, QStep(q), QRange(q)));
+}
+int64_t OffsetOf(const SubqueryExpr& sq, const QueryState& q) {
+  return ResolveDuration(sq.offset_expr, sq.original_offset, QStep(q), QRange(q));
+}
+
 const Expr& Unwrap(const Expr& e) {
   const Expr* p = &e;
   for (;;) {
@@ -424,7 +517,7 @@ void AddStorageWarnings(QueryState* q, const storage::SeriesSet& set) {
 
 void Evaluator::SelectSeries(const VectorSelector& vs, bool sample_time_as_value,
                              const char* func, const SeriesSink& sink) {
-  const int64_t offset = vs.original_offset;
+  const int64_t offset = OffsetOf(vs, *q_);
   const bool fixed = vs.at != AtModifier::kNone;
   const int64_t first_ref = SelectorTime(vs.at, vs.at_timestamp, offset, start_);
   const int64_t last_ref = SelectorTime(vs.at, vs.at_timestamp, offset, end_);
@@ -496,10 +589,10 @@ void ForEachRangeSeries(Evaluator& ev, const Expr& range_expr, std::string_view 
   RangeSeries rs;
   if (range_expr.kind == NodeKind::kSubquery) {
     const auto& sq = static_cast<const SubqueryExpr&>(range_expr);
-    rs.range = sq.range;
-    rs.offset = sq.original_offset;
+    rs.range = RangeOf(sq, *q);
+    rs.offset = OffsetOf(sq, *q);
     rs.fixed = sq.at != AtModifier::kNone;
-    rs.fixed_end = ev.SelectorTime(sq.at, sq.at_timestamp, sq.original_offset, ev.start());
+    rs.fixed_end = ev.SelectorTime(sq.at, sq.at_timestamp, rs.offset, ev.start());
     SeriesList inner = ev.EvalSubqueryInner(sq);
     for (const Series& s : inner) {
       q->Check();
@@ -515,18 +608,18 @@ void ForEachRangeSeries(Evaluator& ev, const Expr& range_expr, std::string_view 
   }
   const auto& ms = static_cast<const MatrixSelector&>(range_expr);
   const auto& vs = static_cast<const VectorSelector&>(*ms.vector_selector);
-  rs.range = ms.range;
-  rs.offset = vs.original_offset;
+  rs.range = RangeOf(ms, *q);
+  rs.offset = OffsetOf(vs, *q);
   rs.fixed = vs.at != AtModifier::kNone;
-  rs.fixed_end = ev.SelectorTime(vs.at, vs.at_timestamp, vs.original_offset, ev.start());
+  rs.fixed_end = ev.SelectorTime(vs.at, vs.at_timestamp, rs.offset, ev.start());
   const int64_t first_end = rs.WindowEnd(ev.start());
   const int64_t last_end = rs.WindowEnd(ev.end());
 
   storage::SelectHints hints;
-  hints.start = first_end - ms.range + 1;
+  hints.start = first_end - rs.range + 1;
   hints.end = last_end;
   hints.step = ev.NumSteps() > 1 ? ev.interval() : 0;
-  hints.range = ms.range;
+  hints.range = rs.range;
   hints.func = std::string(func);
   auto set = q->querier->Select(true, hints, vs.matchers);
   std::vector<Sample> buf;
@@ -568,14 +661,16 @@ void StreamSeries(Evaluator& ev, const Expr& e, const SeriesSink& sink) {
 }
 
 SeriesList Evaluator::EvalSubqueryInner(const SubqueryExpr& sq) {
-  const int64_t step = sq.step > 0 ? sq.step : q_->default_subquery_step;
-  const int64_t offset = sq.original_offset;
+  const int64_t sq_step = StepOf(sq, *q_);
+  const int64_t step = sq_step > 0 ? sq_step : q_->default_subquery_step;
+  const int64_t offset = OffsetOf(sq, *q_);
+  const int64_t range = RangeOf(sq, *q_);
   const int64_t ref_start = SelectorTime(sq.at, sq.at_timestamp, offset, start_);
   const int64_t ref_end = SelectorTime(sq.at, sq.at_timestamp, offset, end_);
   // The first step after ref_start - range that is a multiple of the step (Go's truncating
   // division, as C++'s).
-  int64_t inner_start = step * ((ref_start - sq.range) / step);
-  if (inner_start <= ref_start - sq.range) inner_start += step;
+  int64_t inner_start = step * ((ref_start - range) / step);
+  if (inner_start <= ref_start - range) inner_start += step;
   Evaluator inner(q_, inner_start, ref_end, step);
   return inner.EvalVector(*sq.expr);
 }
@@ -586,21 +681,22 @@ SeriesList Evaluator::EvalMatrixValue(const Expr& e) {
   if (e.kind == NodeKind::kSubquery) {
     const auto& sq = static_cast<const SubqueryExpr&>(e);
     SeriesList s = EvalSubqueryInner(sq);
-    const int64_t wend = SelectorTime(sq.at, sq.at_timestamp, sq.original_offset, start_);
+    const int64_t range = RangeOf(sq, *q_);
+    const int64_t wend = SelectorTime(sq.at, sq.at_timestamp, OffsetOf(sq, *q_), start_);
     for (Series& x : s) {
-      std::erase_if(x.points,
-                    [&](const Sample& p) { return p.t <= wend - sq.range || p.t > wend; });
+      std::erase_if(x.points, [&](const Sample& p) { return p.t <= wend - range || p.t > wend; });
     }
     std::erase_if(s, [](const Series& x) { return x.points.empty(); });
     return s;
   }
   const auto& ms = static_cast<const MatrixSelector&>(e);
   const auto& vs = static_cast<const VectorSelector&>(*ms.vector_selector);
-  const int64_t wend = SelectorTime(vs.at, vs.at_timestamp, vs.original_offset, start_);
+  const int64_t range = RangeOf(ms, *q_);
+  const int64_t wend = SelectorTime(vs.at, vs.at_timestamp, OffsetOf(vs, *q_), start_);
   storage::SelectHints hints;
-  hints.start = wend - ms.range + 1;
+  hints.start = wend - range + 1;
   hints.end = wend;
-  hints.range = ms.range;
+  hints.range = range;
   auto set = q_->querier->Select(true, hints, vs.matchers);
   SeriesList out;
   while (set->Next()) {

@@ -127,6 +127,17 @@ struct QueryState {
 Labels DropMetadataLabels(const Labels& l);
 bool IsMetadataLabelName(std::string_view n);
 
+// Durations written as duration expressions (`[step() * 2]`, `offset -range()`): the plain
+// field when there is no expression, else the expression's value for this query (seconds in,
+// ms out; step() is the query step, 0 for instant queries; range() is end - start).
+int64_t ResolveDuration(const ExprPtr& expr, int64_t plain, int64_t query_step,
+                        int64_t query_range);
+int64_t OffsetOf(const VectorSelector& vs, const QueryState& q);
+int64_t RangeOf(const MatrixSelector& ms, const QueryState& q);
+int64_t RangeOf(const SubqueryExpr& sq, const QueryState& q);
+int64_t StepOf(const SubqueryExpr& sq, const QueryState& q);
+int64_t OffsetOf(const SubqueryExpr& sq, const QueryState& q);
+
 // Strips parentheses (and the engine-internal step-invariant wrapper).
 const Expr& Unwrap(const Expr& e);
 

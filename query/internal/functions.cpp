@@ -270,6 +270,9 @@ std::optional<double> EvalWindow(RangeFn fn, const Window& w) {
     case RangeFn::kTsOfFirstOverTime: return static_cast<double>(s.front().t) / 1000;
     case RangeFn::kTsOfLastOverTime: return static_cast<double>(s.back().t) / 1000;
     case RangeFn::kMadOverTime: {
+      for (const Sample& p : s) {
+        if (std::isnan(p.v)) return kNaN;  // a NaN sample makes the result NaN
+      }
       std::vector<double> v;
       v.reserve(s.size());
       for (const Sample& p : s) v.push_back(p.v);

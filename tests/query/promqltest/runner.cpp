@@ -68,10 +68,32 @@ struct Failure {
 
 [[noreturn]] void Fail(std::string msg) { throw Failure{std::move(msg)}; }
 
+// Go's regexp sees each invalid UTF-8 byte as U+FFFD; RE2 would not match it with `.`.
+std::string ForRegexp(std::string_view s) {
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n > 0 && i + n <= s.size() && IsValidUtf8(s.substr(i, n))) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      i++;
+    }
+  }
+  return out;
+}
+
+bool RegexpMatch(const std::string& pattern, std::string_view s) {
+  RE2 re(pattern, RE2::Quiet);
+  return RE2::PartialMatch(ForRegexp(s), re);
+}
+
 bool Matches(const Expectation& e, const std::string& s) {
   if (e.message) return *e.message == s;
-  RE2 re(*e.regex, RE2::Quiet);
-  return RE2::PartialMatch(s, re);
+  return RegexpMatch(*e.regex, s);
 }
 
 class ScriptRun {
@@ -91,7 +113,9 @@ class ScriptRun {
       }
       if (histogram) histogram_series_.push_back(s.labels);
       if (cmd.with_nhcb) AddNhcbSeries(s.labels);
+      if (cmd.default_start_timestamps) st_series_.push_back(s.labels);
     }
+    for (const Labels& l : cmd.start_timestamp_series) st_series_.push_back(l);
     Status st = app->Commit();
     (void)st;
   }
@@ -99,6 +123,7 @@ class ScriptRun {
   void Clear() {
     storage_ = NewTestStorage();
     histogram_series_.clear();
+    st_series_.clear();
   }
 
   EvalOutcome Eval(const EvalCmd& cmd) {
@@ -162,6 +187,12 @@ class ScriptRun {
           return;
         }
       }
+      for (const Labels& l : st_series_) {
+        if (MatchesAll(vs.matchers, l)) {
+          why = "selects " + l.ToString() + ", which has start timestamps (not stored)";
+          return;
+        }
+      }
     });
     return why;
   }
@@ -171,8 +202,7 @@ class ScriptRun {
       Fail(fmt::format("expected error {} but got: {}", QuoteGo(*cmd.expected_fail_message), msg));
     }
     if (cmd.expected_fail_regexp) {
-      RE2 re(*cmd.expected_fail_regexp, RE2::Quiet);
-      if (!RE2::PartialMatch(msg, re)) {
+      if (!RegexpMatch(*cmd.expected_fail_regexp, msg)) {
         Fail(fmt::format("expected error matching {} but got: {}", *cmd.expected_fail_regexp,
                          msg));
       }
@@ -472,6 +502,7 @@ class ScriptRun {
   Engine engine_;
   std::unique_ptr<storage::Storage> storage_;
   std::vector<Labels> histogram_series_;
+  std::vector<Labels> st_series_;
 };
 
 }  // namespace

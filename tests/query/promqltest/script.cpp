@@ -440,6 +440,19 @@ Result<std::vector<Command>> ParseScript(std::string_view text) {
       load.gap = *gap;
       while (i + 1 < lines.size() && !lines[i + 1].empty()) {
         ++i;
+        std::string_view first = lines[i];
+        first = first.substr(0, first.find_first_of(" \t"));
+        if (first.size() >= 3 && first.substr(first.size() - 3) == "@st") {
+          std::string_view metric = first.substr(0, first.size() - 3);
+          if (metric.empty()) {
+            load.default_start_timestamps = true;
+          } else {
+            auto m = ParseMetricPrefix(metric);
+            if (!m.ok()) return err(i, m.status());
+            load.start_timestamp_series.push_back(std::move(m->first));
+          }
+          continue;
+        }
         auto d = ParseSeriesDesc(lines[i]);
         if (!d.ok()) return err(i, d.status());
         load.series.push_back(std::move(*d));

@@ -47,6 +47,10 @@ struct LoadCmd {
   int64_t gap = 0;
   bool with_nhcb = false;
   std::vector<SeriesDesc> series;
+  // Series given start timestamps (`metric{...}@st <offsets>` lines; a bare `@st` line gives
+  // them to every series of the load). Parsed, not loaded: the storage has no start timestamps.
+  std::vector<Labels> start_timestamp_series;
+  bool default_start_timestamps = false;
 };
 
 struct ClearCmd {
