@@ -17,10 +17,15 @@
 
 namespace hearth::tsdb {
 
+// Where a persisted chunk came from; part of its key, so chunks of one series that start at
+// the same time but come from the head and from an import never overwrite each other.
+enum ChunkOrigin : uint8_t { kOriginHead = 0, kOriginImport = 1 };
+
 struct ChunkBlob {
   int64_t min_t = 0;
   int64_t max_t = 0;
   std::shared_ptr<const std::string> bytes;
+  uint8_t origin = kOriginHead;
 };
 
 // A closed time range [mint, maxt].

@@ -106,17 +106,22 @@ class HeadAppender final : public storage::Appender {
 
   Status CommitPending() {
     HeadHooks* hooks = head_->hooks();
-    if (hooks != nullptr) {
-      logged_.clear();
-      logged_.reserve(pending_.size());
-      for (const Pending& p : pending_) logged_.push_back({p.s->ref, p.t, p.v});
-      HEARTH_RETURN_IF_ERROR(hooks->OnCommit(logged_));
-    }
     const int64_t now = head_->clock_.NowMs();
     uint64_t applied = 0;
     int64_t max_t = kMinTime;
     cut_.clear();
+    // The gate covers logging and applying together: a checkpoint rotates the log under the
+    // gate, so every commit logged before the rotation is applied before its snapshot.
     head_->gate_.EnterCommit();
+    if (hooks != nullptr) {
+      logged_.clear();
+      logged_.reserve(pending_.size());
+      for (const Pending& p : pending_) logged_.push_back({p.s->ref, p.t, p.v});
+      if (Status st = hooks->OnCommit(logged_); !st.ok()) {
+        head_->gate_.ExitCommit();
+        return st;
+      }
+    }
     for (Pending& p : pending_) {
       bool cut = false;
       Status st = head_->Apply(p.s, p.t, p.v, now, &cut);
@@ -261,6 +266,16 @@ Result<MemSeries*> Head::GetOrCreate(const Labels& labels, bool* created) {
   return s.release();
 }
 
+MemSeries* Head::Find(const Labels& labels) {
+  const uint64_t h = LabelsHash(labels);
+  HashShard& shard = hash_shards_[HashShardOf(h, kShards)];
+  std::lock_guard lock(shard.mu);
+  for (MemSeries* s = shard.by_hash.Get(HashKey(h)); s != nullptr; s = s->hash_next) {
+    if (s->labels == labels) return s;
+  }
+  return nullptr;
+}
+
 MemSeries* Head::CreateWithRef(SeriesRef ref, const Labels& labels) {
   if (MemSeries* s = GetByRef(ref)) return s;
   const uint64_t h = LabelsHash(labels);
@@ -394,14 +409,22 @@ void Head::ExitBatch(uint64_t epoch) {
   if (it != active_epochs_.end()) active_epochs_.erase(it);
 }
 
-void Head::RemoveSeries(std::span<MemSeries* const> series) {
-  if (series.empty()) return;
+size_t Head::RemoveSeries(std::span<MemSeries* const> series,
+                          const std::function<bool(const MemSeries&)>& removable) {
+  std::vector<MemSeries*> removed;
   for (MemSeries* s : series) {
     const uint64_t h = LabelsHash(s->labels);
     const uint64_t key = HashKey(h);
     HashShard& hs = hash_shards_[HashShardOf(h, kShards)];
     {
+      // Holding the hash shard keeps GetOrCreate for these labels waiting until the series is
+      // gone from the chain, so an appender that finds it removed creates a fresh one.
       std::lock_guard lock(hs.mu);
+      {
+        std::lock_guard slock(s->mu);
+        if ((s->flags & kSeriesRemoved) || !removable(*s)) continue;
+        s->flags |= kSeriesRemoved;
+      }
       MemSeries* head = hs.by_hash.Get(key);
       if (head == s) {
         if (s->hash_next != nullptr) {
@@ -423,24 +446,47 @@ void Head::RemoveSeries(std::span<MemSeries* const> series) {
       std::lock_guard lock(rs.mu);
       rs.by_ref.Erase(s->ref);
     }
-    std::lock_guard lock(s->mu);
-    s->flags |= kSeriesRemoved;
+    removed.push_back(s);
   }
-  std::vector<MemSeries*> sorted(series.begin(), series.end());
-  std::sort(sorted.begin(), sorted.end(),
+  if (removed.empty()) return 0;
+  std::sort(removed.begin(), removed.end(),
             [](const MemSeries* a, const MemSeries* b) { return a->ref < b->ref; });
   std::vector<SeriesRef> refs;
   std::vector<const Labels*> labels;
-  for (MemSeries* s : sorted) {
+  for (MemSeries* s : removed) {
     refs.push_back(s->ref);
     labels.push_back(&s->labels);
   }
   postings_.Delete(refs, labels);
-  num_series_.fetch_sub(series.size(), std::memory_order_relaxed);
-  metrics_.series_removed->Inc(static_cast<double>(series.size()));
+  num_series_.fetch_sub(removed.size(), std::memory_order_relaxed);
+  metrics_.series_removed->Inc(static_cast<double>(removed.size()));
   std::lock_guard lock(epoch_mu_);
-  for (MemSeries* s : series) removed_.push_back({epoch_, s});
+  for (MemSeries* s : removed) removed_.push_back({epoch_, s});
   ++epoch_;
+  return removed.size();
+}
+
+void Head::Clear() {
+  std::vector<MemSeries*> all;
+  for (size_t i = 0; i < kShards; ++i) {
+    std::lock_guard lock(ref_shards_[i].mu);
+    ref_shards_[i].by_ref.ForEach([&](uint64_t, MemSeries* s) { all.push_back(s); });
+    ref_shards_[i].by_ref = U64Map<MemSeries>();
+  }
+  for (size_t i = 0; i < kShards; ++i) {
+    std::lock_guard lock(hash_shards_[i].mu);
+    hash_shards_[i].by_hash = U64Map<MemSeries>();
+  }
+  postings_.Load({}, {});
+  for (MemSeries* s : all) delete s;
+  num_series_.store(0);
+  max_t_.store(kMinTime);
+}
+
+void Head::ObserveMaxTime(int64_t t) {
+  int64_t cur = max_t_.load(std::memory_order_relaxed);
+  while (t > cur && !max_t_.compare_exchange_weak(cur, t)) {
+  }
 }
 
 void Head::ReclaimRemoved() {

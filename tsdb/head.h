@@ -21,6 +21,7 @@
 // new series and commits durable, looking up persisted series, and persisting sealed chunks.
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -128,6 +129,12 @@ class Head {
   // one). `created` tells whether it was new to the head.
   Result<MemSeries*> GetOrCreate(const Labels& labels, bool* created = nullptr);
 
+  // The series of `labels` if it is in the head, else nullptr. The pointer is valid only
+  // within an epoch (EnterBatch/ExitBatch).
+  MemSeries* Find(const Labels& labels);
+  // A fresh ref (the importer allocates refs for series it writes directly).
+  SeriesRef AllocateRef() { return next_ref_.fetch_add(1); }
+
   // Recovery: creates a series with a known ref without calling OnSeriesCreated (the caller
   // replays it from durable state). Returns the existing series if the ref is present.
   MemSeries* CreateWithRef(SeriesRef ref, const Labels& labels);
@@ -149,9 +156,15 @@ class Head {
   template <typename F>
   void ForEachSeries(F&& f);
 
-  // Removes series from the maps and postings and frees them once no appender batch that
-  // might hold them is in flight. REQUIRES: the caller has taken their data out.
-  void RemoveSeries(std::span<MemSeries* const> series);
+  // Removes the series for which `removable` (called under the series' lock, with lookups
+  // by labels held off) still says yes from the maps and postings, and frees them once no
+  // batch that might hold them is in flight. Returns how many were removed.
+  size_t RemoveSeries(std::span<MemSeries* const> series,
+                      const std::function<bool(const MemSeries&)>& removable);
+  // Drops every series (recovery starting over).
+  void Clear();
+  // Raises MaxTime to at least t.
+  void ObserveMaxTime(int64_t t);
 
   // Frees removed series that no batch can reference any more.
   void ReclaimRemoved();

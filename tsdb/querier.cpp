@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "tsdb/internal/db_impl.h"
 
@@ -39,6 +40,20 @@ bool ListSeriesSet::Next() {
 
 namespace {
 
+// Drops chunks that appear twice (a sealed chunk seen in the head and already in RocksDB).
+void DedupeChunks(std::vector<ChunkBlob>* chunks) {
+  if (chunks->size() < 2) return;
+  std::sort(chunks->begin(), chunks->end(), [](const ChunkBlob& a, const ChunkBlob& b) {
+    return a.min_t != b.min_t ? a.min_t < b.min_t : a.max_t < b.max_t;
+  });
+  chunks->erase(std::unique(chunks->begin(), chunks->end(),
+                            [](const ChunkBlob& a, const ChunkBlob& b) {
+                              return a.min_t == b.min_t && a.max_t == b.max_t &&
+                                     *a.bytes == *b.bytes;
+                            }),
+                chunks->end());
+}
+
 class DBQuerier final : public storage::Querier {
  public:
   DBQuerier(DBImpl* db, int64_t mint, int64_t maxt) : db_(db), mint_(mint), maxt_(maxt) {}
@@ -48,15 +63,60 @@ class DBQuerier final : public storage::Querier {
     const int64_t lo = std::max(mint_, hints.start), hi = std::min(maxt_, hints.end);
     const bool labels_only = hints.func == "series";
     if (lo > hi) return std::make_unique<ListSeriesSet>(std::vector<SelectedSeries>{}, true, 0);
+    // The head first, then RocksDB: a chunk leaves the head only after it is written, so
+    // reading in this order never misses one (FORMAT.md section 3).
     auto refs = db_->head().PostingsForMatchers(matchers);
     if (!refs.ok()) return std::make_unique<ListSeriesSet>(refs.status());
-    auto snaps = db_->head().Snapshot(*refs, lo, hi);
+    struct Entry {
+      Labels labels;
+      bool have_labels = false;
+      std::vector<ChunkBlob> chunks;
+    };
+    std::unordered_map<SeriesRef, Entry> entries;
+    for (SeriesSnapshot& s : db_->head().Snapshot(*refs, lo, hi)) {
+      Entry& e = entries[s.ref];
+      e.labels = std::move(s.labels);
+      e.have_labels = true;
+      e.chunks = std::move(s.chunks);
+    }
+    if (Store* store = db_->store()) {
+      for (const PartitionPtr& p : store->PartitionsOverlapping(lo, hi)) {
+        Store::PartitionReader reader(store, p);
+        auto prefs = tsdb::PostingsForMatchers(reader, matchers);
+        if (!prefs.ok()) return std::make_unique<ListSeriesSet>(prefs.status());
+        for (SeriesRef ref : *prefs) {
+          std::vector<ChunkBlob> chunks;
+          if (!labels_only || !entries.count(ref)) {
+            Status st = reader.Chunks(ref, lo, hi, &chunks);
+            if (!st.ok()) return std::make_unique<ListSeriesSet>(st);
+          }
+          if (chunks.empty() && !labels_only) continue;
+          Entry& e = entries[ref];
+          e.chunks.insert(e.chunks.end(), chunks.begin(), chunks.end());
+        }
+      }
+      std::vector<SeriesRef> missing;
+      for (const auto& [ref, e] : entries) {
+        if (!e.have_labels) missing.push_back(ref);
+      }
+      if (!missing.empty()) {
+        auto labels = store->GetLabels(missing);
+        if (!labels.ok()) return std::make_unique<ListSeriesSet>(labels.status());
+        for (size_t i = 0; i < missing.size(); ++i) {
+          Entry& e = entries[missing[i]];
+          e.labels = std::move((*labels)[i]);
+          e.have_labels = !e.labels.empty();
+        }
+      }
+    }
     std::vector<SelectedSeries> out;
-    out.reserve(snaps.size());
+    out.reserve(entries.size());
     const bool tombstones = db_->HasTombstones();
-    for (SeriesSnapshot& s : snaps) {
-      out.emplace_back(std::move(s.labels), std::move(s.chunks), lo, hi,
-                       tombstones ? db_->TombstonesFor(s.ref) : Intervals{});
+    for (auto& [ref, e] : entries) {
+      if (!e.have_labels) continue;  // refs whose labels are gone: nothing to show
+      DedupeChunks(&e.chunks);
+      out.emplace_back(std::move(e.labels), std::move(e.chunks), lo, hi,
+                       tombstones ? db_->TombstonesFor(ref) : Intervals{});
     }
     if (sorted) {
       std::sort(out.begin(), out.end(), [](const SelectedSeries& a, const SelectedSeries& b) {
@@ -68,18 +128,24 @@ class DBQuerier final : public storage::Querier {
 
   Result<std::vector<std::string>> LabelNames(const storage::LabelHints& hints,
                                               std::span<const Matcher> matchers) override {
-    std::vector<std::string> out;
+    std::set<std::string, std::less<>> names;
     if (matchers.empty()) {
-      out = db_->head().postings().LabelNames();
+      for (std::string& n : db_->head().postings().LabelNames()) names.insert(std::move(n));
+      if (Store* store = db_->store()) {
+        for (const PartitionPtr& p : store->PartitionsOverlapping(mint_, maxt_)) {
+          Store::PartitionReader reader(store, p);
+          HEARTH_ASSIGN_OR_RETURN(auto pn, reader.LabelNames());
+          for (std::string& n : pn) names.insert(std::move(n));
+        }
+      }
     } else {
-      std::set<std::string, std::less<>> names;
       HEARTH_RETURN_IF_ERROR(ForEachLabels(matchers, [&](const Labels& l) {
         for (const Label& x : l) {
           if (names.find(x.name) == names.end()) names.emplace(x.name);
         }
       }));
-      out.assign(names.begin(), names.end());
     }
+    std::vector<std::string> out(names.begin(), names.end());
     if (hints.limit != 0 && out.size() > hints.limit) out.resize(hints.limit);
     return out;
   }
@@ -87,27 +153,36 @@ class DBQuerier final : public storage::Querier {
   Result<std::vector<std::string>> LabelValues(std::string_view name,
                                                const storage::LabelHints& hints,
                                                std::span<const Matcher> matchers) override {
-    std::vector<std::string> out;
+    std::set<std::string, std::less<>> values;
     if (matchers.empty()) {
-      out = db_->head().postings().LabelValues(name);
+      for (std::string& v : db_->head().postings().LabelValues(name)) values.insert(std::move(v));
+      if (Store* store = db_->store()) {
+        for (const PartitionPtr& p : store->PartitionsOverlapping(mint_, maxt_)) {
+          Store::PartitionReader reader(store, p);
+          HEARTH_ASSIGN_OR_RETURN(auto pv, reader.LabelValues(name));
+          for (std::string& v : pv) values.insert(std::move(v));
+        }
+      }
     } else {
-      std::set<std::string, std::less<>> values;
       HEARTH_RETURN_IF_ERROR(ForEachLabels(matchers, [&](const Labels& l) {
         std::string_view v = l.Get(name);
         if (!v.empty() && values.find(v) == values.end()) values.emplace(v);
       }));
-      out.assign(values.begin(), values.end());
     }
+    std::vector<std::string> out(values.begin(), values.end());
     if (hints.limit != 0 && out.size() > hints.limit) out.resize(hints.limit);
     return out;
   }
 
  private:
+  // Calls f with the labels of every series matching `matchers` with data in range.
   template <typename F>
   Status ForEachLabels(std::span<const Matcher> matchers, F&& f) {
-    HEARTH_ASSIGN_OR_RETURN(auto refs, db_->head().PostingsForMatchers(matchers));
-    for (const SeriesSnapshot& s : db_->head().Snapshot(refs, mint_, maxt_)) f(s.labels);
-    return Status::Ok();
+    storage::SelectHints hints;
+    hints.func = "series";
+    auto set = Select(false, hints, matchers);
+    while (set->Next()) f(set->At().labels());
+    return set->status();
   }
 
   DBImpl* db_;

@@ -66,6 +66,9 @@ struct Options {
   bool background_maintenance = true;          // a thread runs RunMaintenance periodically
   int64_t maintenance_interval_ms = 10000;
   bool read_only = false;  // inspection tools: no writes, no log replay into the database
+  // Close writes a head checkpoint so the next start replays no log. Tests turn it off to
+  // exercise log replay.
+  bool checkpoint_on_close = true;
 };
 
 // One time partition, as inspection tools see it.
