@@ -394,7 +394,19 @@ Status DBImpl::ReplayLog(uint64_t from_seq, uint64_t* last_seq) {
   uint64_t unknown_refs = 0, bad_records = 0, samples = 0;
   LogRecordHandler h;
   h.series = [&](SeriesRef ref, Labels labels) {
-    if (head_->GetByRef(ref) == nullptr) head_->CreateWithRef(ref, labels);
+    if (head_->GetByRef(ref) != nullptr) return;
+    const uint64_t epoch = head_->EnterBatch();
+    MemSeries* other = head_->Find(labels);
+    head_->ExitBatch(epoch);
+    if (other != nullptr) {
+      // Never expected: one label set under two refs. Keep both (queries merge nothing
+      // wrongly: each ref holds its own samples) but say so.
+      options_.logger.Warn("log names a second ref for a series",
+                           {{"series", labels.ToString()},
+                            {"ref", std::to_string(ref)},
+                            {"other_ref", std::to_string(other->ref)}});
+    }
+    head_->CreateWithRef(ref, labels);
   };
   h.samples = [&](std::span<const LoggedSample> batch) {
     for (const LoggedSample& x : batch) {

@@ -127,7 +127,7 @@ class HeadAppender final : public storage::Appender {
       Status st = head_->Apply(p.s, p.t, p.v, now, &cut);
       if (st.code() == StatusCode::kUnavailable) {
         // The series left the head since Append looked it up: find (or revive) it again.
-        auto again = head_->GetOrCreate(p.s->labels);
+        auto again = head_->GetOrCreate(p.s->labels, nullptr, p.s->ref);
         if (!again.ok()) continue;
         p.s = *again;
         st = head_->Apply(p.s, p.t, p.v, now, &cut);
@@ -239,7 +239,8 @@ void Head::Publish(MemSeries* s) {
   num_series_.fetch_add(1, std::memory_order_relaxed);
 }
 
-Result<MemSeries*> Head::GetOrCreate(const Labels& labels, bool* created) {
+Result<MemSeries*> Head::GetOrCreate(const Labels& labels, bool* created,
+                                     SeriesRef preferred_ref) {
   if (created) *created = false;
   const uint64_t h = LabelsHash(labels);
   const uint64_t key = HashKey(h);
@@ -254,9 +255,12 @@ Result<MemSeries*> Head::GetOrCreate(const Labels& labels, bool* created) {
     HEARTH_ASSIGN_OR_RETURN(ref, hooks_->LookupPersisted(labels));
     persisted = ref != 0;
   }
+  if (ref == 0) ref = preferred_ref;
   if (ref == 0) ref = next_ref_.fetch_add(1);
   auto s = std::make_unique<MemSeries>(ref, labels);
   if (persisted) s->flags |= kSeriesPersisted;
+  // A new series is not idle: maintenance must not remove it before its first commit.
+  s->last_append_wall = clock_.NowMs();
   if (hooks_ != nullptr) HEARTH_RETURN_IF_ERROR(hooks_->OnSeriesCreated(ref, labels));
   s->hash_next = shard.by_hash.Get(key);
   shard.by_hash.Put(key, s.get());

@@ -125,9 +125,12 @@ class Head {
 
   // Series lookup. GetByRef returns nullptr for unknown refs.
   MemSeries* GetByRef(SeriesRef ref);
-  // Finds the series of `labels` or creates it (reviving a persisted ref when the hooks know
-  // one). `created` tells whether it was new to the head.
-  Result<MemSeries*> GetOrCreate(const Labels& labels, bool* created = nullptr);
+  // Finds the series of `labels` or creates it, reviving the ref it had: the stored one when
+  // the hooks know it, else `preferred_ref` when nonzero (a series removed while an appender
+  // held it keeps its logged ref), else a new one. `created` tells whether it was new to the
+  // head.
+  Result<MemSeries*> GetOrCreate(const Labels& labels, bool* created = nullptr,
+                                 SeriesRef preferred_ref = 0);
 
   // The series of `labels` if it is in the head, else nullptr. The pointer is valid only
   // within an epoch (EnterBatch/ExitBatch).

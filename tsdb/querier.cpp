@@ -112,9 +112,25 @@ class DBQuerier final : public storage::Querier {
     std::vector<SelectedSeries> out;
     out.reserve(entries.size());
     const bool tombstones = db_->HasTombstones();
+    // One label set should have one ref; should two refs ever carry the same labels (a
+    // damaged log replayed), show them as one series rather than twice.
+    std::unordered_map<uint64_t, std::vector<size_t>> by_hash;
     for (auto& [ref, e] : entries) {
       if (!e.have_labels) continue;  // refs whose labels are gone: nothing to show
+      auto& same = by_hash[e.labels.Hash()];
+      bool merged = false;
+      for (size_t i : same) {
+        if (out[i].labels() == e.labels) {
+          auto& c = out[i].chunks();
+          c.insert(c.end(), e.chunks.begin(), e.chunks.end());
+          DedupeChunks(&c);
+          merged = true;
+          break;
+        }
+      }
+      if (merged) continue;
       DedupeChunks(&e.chunks);
+      same.push_back(out.size());
       out.emplace_back(std::move(e.labels), std::move(e.chunks), lo, hi,
                        tombstones ? db_->TombstonesFor(ref) : Intervals{});
     }
