@@ -429,7 +429,7 @@ struct ScrapeManager::Impl {
   std::vector<std::shared_ptr<Loop>> stopping;  // stopped loops not yet reaped
   bool stopped = false;
 
-  metrics::Gauge* pools_gauge = nullptr;
+  metrics::Counter* pools_created = nullptr;
   metrics::Counter* reloads = nullptr;
   metrics::Counter* reloads_failed = nullptr;
   metrics::Family<metrics::Gauge>* pool_targets = nullptr;
@@ -558,7 +558,7 @@ ScrapeManager::ScrapeManager(storage::Appendable& storage, ScrapeManagerOptions 
         "Total number of scrapes that hit the body size limit");
     s.sd_http_failures = &r->NewCounter("prometheus_sd_http_failures_total",
                                         "Number of HTTP service discovery refresh failures.");
-    impl_->pools_gauge = &r->NewGauge("prometheus_target_scrape_pools_total",
+    impl_->pools_created = &r->NewCounter("prometheus_target_scrape_pools_total",
                                       "Total number of scrape pool creation attempts.");
     impl_->reloads = &r->NewCounter("prometheus_target_scrape_pool_reloads_total",
                                     "Total number of scrape pool reloads.");
@@ -638,7 +638,7 @@ Status ScrapeManager::ApplyConfig(const Config& config) {
         pool->groups = std::move(pg->second);
         m.pending_groups.erase(pg);
       }
-      if (m.pools_gauge) m.pools_gauge->Inc();
+      if (m.pools_created) m.pools_created->Inc();
     }
     pool->groups["static"] = cfg.service_discovery.static_configs;
     // Which old targets survive decides their staleness markers.
