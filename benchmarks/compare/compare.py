@@ -19,7 +19,6 @@ import math
 import os
 import platform
 import queue
-import re
 import resource
 import shutil
 import signal
@@ -239,6 +238,25 @@ def label_values(server, label, selector, start, end):
         return [], str(e)[:200]
 
 
+def count_samples(server, selector, window_ms, t, names=None):
+    """Samples stored in (t - window, t] of the series matching selector, per metric name
+    (count_over_time drops the name, so different metrics with equal labels would collide in
+    one query). Returns ({name: count}, error)."""
+    if names is None:
+        names, err = label_values(server, "__name__", selector, t - window_ms / 1000, t)
+        if err:
+            return {}, err
+        if not names:
+            return {}, f"no series match {selector}"
+    counts = {}
+    for name in names:
+        v, e = try_scalar(server, f"sum(count_over_time({name}{selector}[{window_ms}ms]))", t)
+        if e:
+            return counts, e
+        counts[name] = v or 0
+    return counts, None
+
+
 def try_scalar(server, expr, t):
     try:
         data, _ = server.query(expr, t)
@@ -318,7 +336,7 @@ def measure_scrape(env, label, cfg, servers_, targets):
     result = {}
     load = LoadMeter()
     errors = start_all(env, servers_)
-    live = []
+    live, blind = [], []
     for s in servers_:
         if s.name in errors:
             result[s.name] = {"status": "error", "reason": errors[s.name]}
@@ -326,9 +344,25 @@ def measure_scrape(env, label, cfg, servers_, targets):
         elif not s.caps.get("query"):
             result[s.name] = not_measurable(
                 f"no query API to verify what was stored ({s.caps.get('query_error', '')})")
-            live.append(s)  # keep it scraping, to see whether it scrapes at all
+            blind.append(s)
         else:
             live.append(s)
+    if blind:
+        # Without a query API nothing can be verified; only note whether it scrapes at all,
+        # then stop it so that it does not load the machine for the others.
+        time.sleep(2 * cfg["interval"] + 1 if not live else min(cfg["warmup"],
+                                                                2 * cfg["interval"] + 1))
+        agents = dict(targets.scrapes)
+        for s in blind:
+            seen = [a for a in agents if s.name in a.lower()]
+            result[s.name]["scraped_targets"] = bool(seen)
+            if not seen:
+                result[s.name]["reason"] += "; the targets saw no scrape from it"
+            env.stop(s)
+    if not live:
+        for r in result.values():
+            r["load"] = load.done()
+        return result
     log(f"{label}: {', '.join(s.name for s in live)} running; warm-up {cfg['warmup']}s")
     time.sleep(cfg["warmup"])
     marks = []  # (wall time, {name: cpu seconds}, {name: disk bytes})
@@ -338,39 +372,28 @@ def measure_scrape(env, label, cfg, servers_, targets):
                       {s.name: srv.dir_bytes(s.data_dir)[0] for s in live}))
 
     mark()
-    for k in range(cfg["windows"]):
+    for _ in range(cfg["windows"]):
         time.sleep(cfg["window"])
         mark()
     time.sleep(cfg["interval"] + 5)  # let the last scrapes of the window become queryable
-    n_series = cfg["targets"] * cfg["per_target"]
     for s in live:
-        if s.name in result:
-            continue
         if not s.alive():
             result[s.name] = {"status": "error", "reason": f"exited: {s.log_tail()}"}
             continue
-        result[s.name] = scrape_figures(env, s, label, cfg, marks, n_series)
-    for s in servers_:
+        result[s.name] = scrape_figures(env, s, label, cfg, marks)
+    for s in live:
         if s.alive():
             env.stop(s)
-    for name, r in result.items():
+    for r in result.values():
         r["load"] = load.done()
-    agents = dict(targets.scrapes)
-    for s in servers_:
-        if result[s.name].get("status") == "not measurable":
-            seen = [a for a in agents if s.name.split("-")[0] in a.lower()]
-            result[s.name]["scraped_targets"] = bool(seen)
-            if not seen:
-                result[s.name]["reason"] += "; the targets saw no scrape from it"
     return result
 
 
-def scrape_figures(env, s, label, cfg, marks, n_series):
+def scrape_figures(env, s, label, cfg, marks):
     r = {"status": "ok", "checks": {}, "windows": []}
     t_last = marks[-1][0]
     sel = f'{{job="{label}"}}'
-    bench = f'{{job="{label}",__name__!~"up|scrape_.+"}}'
-    up, err = try_scalar(s, f'count({sel[:-1]},__name__="up"}} == 1)', t_last)
+    up, _ = try_scalar(s, f'count(up{sel} == 1)', t_last)
     r["checks"]["targets_up"] = up
     ok = up == cfg["targets"]
     lo, _ = try_scalar(s, f'min(scrape_samples_scraped{sel})', t_last)
@@ -382,22 +405,14 @@ def scrape_figures(env, s, label, cfg, marks, n_series):
     sample_rates, cpu_per_m = [], []
     all_samples = 0
     counts_ok = True
-    # count_over_time drops the metric name, so series of different metrics with the same
-    # labels would collide in one query: count per metric name and add up.
     names, name_err = label_values(s, "__name__", sel, marks[0][0] - 60, t_last)
     r["metric_names"] = len(names)
     for (t0, cpu0, _), (t1, cpu1, _) in zip(marks, marks[1:]):
         w_ms = int(round((t1 - t0) * 1000))
-        samples = stored = 0
-        err = name_err
-        for name in names:
-            v, e = try_scalar(s, f"sum(count_over_time({name}{sel}[{w_ms}ms]))", t1)
-            if e:
-                err = e
-                break
-            samples += v or 0
-            if name != "up" and not name.startswith("scrape_"):
-                stored += v or 0
+        counts, err = count_samples(s, sel, w_ms, t1, names)
+        err = name_err or err
+        samples = sum(counts.values())
+        stored = sum(v for k, v in counts.items() if k != "up" and not k.startswith("scrape_"))
         good_scrapes, e3 = try_scalar(s, f'sum(sum_over_time(up{sel}[{w_ms}ms]))', t1)
         w = {"seconds": round(t1 - t0, 3), "samples": samples, "scraped_series_samples": stored,
              "successful_scrapes": good_scrapes,
@@ -546,7 +561,7 @@ def import_dataset(env, ds):
                     s.probe()
                     if not s.caps.get("live_import"):
                         env.stop(s)
-                        i["error"] = (f"{NOT_YET}: no import path ({why}; "
+                        i["error"] = (f"no import path yet ({why}; "
                                       "POST /api/v1/import/openmetrics not served)")
                         log(f"disk: hearth: {i['error']}")
                         continue
@@ -615,8 +630,6 @@ def settle_storage(env, started, ds, budget):
             if name == "prometheus":
                 text = s.metrics_text()
                 c = metric_sum(text, "prometheus_tsdb_compactions_total") or 0
-                running = metric_sum(text, "prometheus_tsdb_compactions_triggered_total")
-                del running
                 compactions_seen = compactions_seen or c > 0
                 if not compactions_seen or quiet < 10:
                     done = False
@@ -652,10 +665,11 @@ def disk_workload(env, ds, started, info):
             out["servers"][name] = dict(r, **not_measurable(
                 "no query API to verify the imported samples"))
             continue
-        window = int(ds.cfg["hours"] * 3600 + 3600)
+        window_ms = int(ds.cfg["hours"] * 3600 + 3600) * 1000
         t = ds.last_ms / 1000 + 0.001
         n_series, e1 = try_scalar(s, 'count({job="node"})', t)
-        n_samples, e2 = try_scalar(s, f'sum(count_over_time({{job="node"}}[{window}s]))', t)
+        per_name, e2 = count_samples(s, '{job="node"}', window_ms, t)
+        n_samples = None if e2 else sum(per_name.values())
         r["series"] = n_series
         r["samples"] = n_samples
         apparent, allocated = srv.dir_bytes(s.storage_dir())
@@ -678,7 +692,7 @@ def disk_workload(env, ds, started, info):
     return out
 
 
-def queries_workload(env, ds, started):
+def queries_workload(env, ds, started, info):
     cfg = env.sizes["queries"]
     out = {"config": {"repeats": cfg["repeats"], "windows": [w[0] for w in cfg["windows"]],
                       "end": ds.end_s, "queries": dict(QUERIES)}, "servers": {}, "queries": []}
@@ -686,8 +700,8 @@ def queries_workload(env, ds, started):
     names = [n for n in env.available() if n in started and started[n].caps.get("query_range")]
     for n in env.available():
         if n not in names:
-            why = ("not started: " + ds_error(n, out)) if n not in started else \
-                "no /api/v1/query_range"
+            why = (info.get(n, {}).get("error", "not started") if n not in started
+                   else "no /api/v1/query_range")
             out["servers"][n] = not_measurable(why)
     ref = "prometheus" if "prometheus" in names else None
     interval = ds.cfg["interval"]
@@ -742,10 +756,6 @@ def queries_workload(env, ds, started):
     out["windows"] = summarize_windows(out, names, ref)
     out["load"] = load.done()
     return out
-
-
-def ds_error(name, out):
-    return "import failed"
 
 
 def summarize_windows(out, names, ref):
@@ -892,7 +902,7 @@ def feed_live_import(s, data):
     t = time.time()
     status, body, _ = s.client.request(
         "POST", "/api/v1/import/openmetrics", body=data.openmetrics_chunks(),
-        headers={"Content-Type": "application/openmetrics-text", "Transfer-Encoding": "chunked"},
+        headers={"Content-Type": "application/openmetrics-text"},  # chunked by http.client
         timeout=3600)
     errors = [] if status // 100 == 2 else [f"{status}: {body[:300]!r}"]
     return time.time() - t, errors
@@ -1141,7 +1151,8 @@ def notes(report):
     for w, d in wl.items():
         for n, r in d.get("servers", {}).items():
             if r.get("status") in ("not measurable", "error", "checks failed"):
-                out.append(f"- {d['label']}, {DISPLAY[n]}: {r['status']}: "
+                status = NOT_YET if r["status"] == "not measurable" else r["status"]
+                out.append(f"- {d['label']}, {DISPLAY[n]}: {status}: "
                            f"{r.get('reason', '')}".rstrip(": "))
     q = wl.get("queries")
     if q:
@@ -1188,8 +1199,8 @@ def parse_args(argv=None):
     p.add_argument("--victoria-metrics", default="/usr/bin/victoria-metrics")
     p.add_argument("--workdir", default=None, help="parent of the temporary directory")
     p.add_argument("--keep", action="store_true", help="keep data directories and logs")
-    p.add_argument("--json", default=None, help="where to write the figures "
-                   "(default compare-<date>.json in the current directory)")
+    p.add_argument("--json", default=None, help="where to write the figures (default "
+                   "results/compare-<date>.json next to this script; results/ is ignored by git)")
     p.add_argument("--markdown", default=None, help="also write the tables to this file")
     args = p.parse_args(argv)
     args.only = [w.strip() for w in args.only.split(",") if w.strip()]
@@ -1234,10 +1245,7 @@ def run(args):
         if "disk" in args.only:
             report["workloads"]["disk"] = mark_unavailable(d)
         if "queries" in args.only:
-            q = queries_workload(env, ds, started)
-            for n, r in d["servers"].items():
-                if r.get("status") == "not measurable" and n not in q["servers"]:
-                    q["servers"][n] = r
+            q = queries_workload(env, ds, started, info)
             q["label"] = "queries"
             report["workloads"]["queries"] = mark_unavailable(q)
         for s in started.values():
@@ -1271,7 +1279,12 @@ def main(argv=None):
     text = (header(report) + "\n\n" + table(report) + "\n\n" + query_table(report) + "\n\n"
             + notes(report)).rstrip() + "\n"
     print(text)
-    path = args.json or f"compare-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path = args.json
+    if not path:
+        out_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+        os.makedirs(out_dir, exist_ok=True)
+        path = os.path.join(out_dir, f"compare-{time.strftime('%Y%m%d-%H%M%S')}"
+                            f"{'-quick' if args.quick else ''}.json")
     with open(path, "w") as f:
         json.dump(report, f, indent=1, default=str)
     if args.markdown:
