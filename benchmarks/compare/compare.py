@@ -49,7 +49,7 @@ SIZES = {
         "disk": dict(series=2000, hours=24, interval=15, jitter_ms=4),
         "queries": dict(windows=[("1h", 3600, 15), ("6h", 21600, 20), ("24h", 86400, 60)],
                         repeats=5),
-        "restart": dict(series=200_000, hours=2, interval=15, restarts=3),
+        "restart": dict(series=200_000, hours=2, interval=15, restarts=2),
         "scale": dict(targets=100, per_target=10_000, interval=15, warmup=75, windows=3,
                       window=45, servers=["prometheus", "hearth"]),
     },
@@ -109,7 +109,19 @@ class Env:
 
     def __init__(self, args):
         self.args = args
-        self.sizes = SIZES["quick" if args.quick else "default"]
+        self.sizes = json.loads(json.dumps(SIZES["quick" if args.quick else "default"]))
+        for item in args.set:
+            key, _, value = item.partition("=")
+            workload, _, field = key.partition(".")
+            if workload not in self.sizes or field not in self.sizes[workload]:
+                raise SystemExit(f"--set {item}: unknown size {key!r}; known: " + ", ".join(
+                    f"{w}.{k}" for w, d in self.sizes.items() for k in d))
+            old = self.sizes[workload][field]
+            if isinstance(old, (int, float)):
+                v = float(value)
+                self.sizes[workload][field] = int(v) if v.is_integer() else v
+            else:
+                self.sizes[workload][field] = value.split(",")
         self.workdir = tempfile.mkdtemp(prefix="hearth-compare-", dir=args.workdir)
         self.sampler = srv.Sampler(1.0)
         self.running = []
@@ -167,9 +179,15 @@ def version_of(name, path):
                 return text.splitlines()[0]
             pkg = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "victoria-metrics"],
                                  capture_output=True, text=True, timeout=10)
-            return f"victoria-metrics {pkg.stdout.strip()} (Debian package)"
+            return f"victoria-metrics {pkg.stdout.strip()}"
         out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10)
-        return (out.stdout + out.stderr).strip().splitlines()[0]
+        first = (out.stdout + out.stderr).strip().splitlines()[0]
+        # "prometheus, version 2.42.0+ds (branch: x, revision: y)" -> "prometheus 2.42.0+ds (y)"
+        words = first.replace(",", "").split()
+        if len(words) >= 3 and words[1] == "version":
+            rev = first.split("revision: ")[-1].rstrip(")")[:12] if "revision: " in first else ""
+            return f"{words[0]} {words[2]}" + (f" ({rev})" if rev else "")
+        return first
     except (OSError, subprocess.SubprocessError, IndexError):
         return "unknown"
 
@@ -347,24 +365,23 @@ def measure_scrape(env, label, cfg, servers_, targets):
             blind.append(s)
         else:
             live.append(s)
-    if blind:
-        # Without a query API nothing can be verified; only note whether it scrapes at all,
-        # then stop it so that it does not load the machine for the others.
-        time.sleep(2 * cfg["interval"] + 1 if not live else min(cfg["warmup"],
-                                                                2 * cfg["interval"] + 1))
-        agents = dict(targets.scrapes)
-        for s in blind:
-            seen = [a for a in agents if s.name in a.lower()]
-            result[s.name]["scraped_targets"] = bool(seen)
-            if not seen:
-                result[s.name]["reason"] += "; the targets saw no scrape from it"
-            env.stop(s)
+    # Without a query API nothing a server stored can be verified: only note whether it
+    # scrapes at all (after the warm-up, or two intervals when it runs alone), then stop it
+    # so that it does not load the machine for the others.
+    if live:
+        log(f"{label}: {', '.join(s.name for s in live)} running; warm-up {cfg['warmup']}s")
+    time.sleep(cfg["warmup"] if live else 2 * cfg["interval"] + 1)
+    agents = dict(targets.scrapes)
+    for s in blind:
+        seen = [a for a in agents if s.name in a.lower()]
+        result[s.name]["scraped_targets"] = bool(seen)
+        if not seen:
+            result[s.name]["reason"] += "; the targets saw no scrape from it"
+        env.stop(s)
     if not live:
         for r in result.values():
             r["load"] = load.done()
         return result
-    log(f"{label}: {', '.join(s.name for s in live)} running; warm-up {cfg['warmup']}s")
-    time.sleep(cfg["warmup"])
     marks = []  # (wall time, {name: cpu seconds}, {name: disk bytes})
 
     def mark():
@@ -1149,21 +1166,30 @@ def notes(report):
     out = []
     wl = report["workloads"]
     for w, d in wl.items():
+        if d.get("error"):
+            out.append(f"- {d.get('label', w)}: the driver failed: "
+                       f"{d['error'].strip().splitlines()[-1]}")
         for n, r in d.get("servers", {}).items():
             if r.get("status") in ("not measurable", "error", "checks failed"):
                 status = NOT_YET if r["status"] == "not measurable" else r["status"]
-                out.append(f"- {d['label']}, {DISPLAY[n]}: {status}: "
+                out.append(f"- {d.get('label', w)}, {DISPLAY[n]}: {status}: "
                            f"{r.get('reason', '')}".rstrip(": "))
     q = wl.get("queries")
-    if q:
+    if q and q.get("queries"):
+        diffs = {}
         for row in q["queries"]:
             for n, r in row["servers"].items():
-                if r.get("mismatch"):
-                    out.append(f"- queries {row['window']} {row['query']}, {DISPLAY[n]} differs "
-                               f"from Prometheus: {r['mismatch']}")
-                if r.get("error"):
-                    out.append(f"- queries {row['window']} {row['query']}, {DISPLAY[n]} error: "
-                               f"{r['error']}")
+                why = r.get("mismatch") or (f"error: {r['error']}" if r.get("error") else None)
+                if why:
+                    diffs.setdefault((n, row["query"]), []).append((row["window"], why))
+        for (n, qname), items in sorted(diffs.items(), key=lambda x: SERVER_ORDER.index(x[0][0])):
+            out.append(f"- queries `{qname}` ({', '.join(w for w, _ in items)}): {DISPLAY[n]} "
+                       f"differs from Prometheus: {items[0][1]}")
+        if any(n == "victoria-metrics" for n, _ in diffs):
+            out.append("- VictoriaMetrics answers MetricsQL, not PromQL: rate() and increase() "
+                       "do not extrapolate to the window edges, some functions keep the metric "
+                       "name, NaN points are dropped; its answers differ from Prometheus' by "
+                       "design and its latencies are given for reference (≠ in the table).")
     return "\n".join(out)
 
 
@@ -1197,6 +1223,8 @@ def parse_args(argv=None):
     p.add_argument("--prometheus", default="/usr/bin/prometheus")
     p.add_argument("--promtool", default="/usr/bin/promtool")
     p.add_argument("--victoria-metrics", default="/usr/bin/victoria-metrics")
+    p.add_argument("--set", action="append", default=[], metavar="WORKLOAD.KEY=VALUE",
+                   help="override a size, e.g. --set restart.series=50000 --set scrape.window=30")
     p.add_argument("--workdir", default=None, help="parent of the temporary directory")
     p.add_argument("--keep", action="store_true", help="keep data directories and logs")
     p.add_argument("--json", default=None, help="where to write the figures (default "
@@ -1232,43 +1260,78 @@ def run(args):
         return d
 
     sz = env.sizes
+
+    def guarded(name, fn):
+        """Runs one workload; a crash is recorded as that workload's error, not the run's."""
+        try:
+            return fn()
+        except Exception as e:  # noqa: BLE001 (the other workloads still run)
+            import traceback
+            log(f"{name}: failed: {e!r}")
+            return {"label": name, "error": traceback.format_exc()[-2000:], "servers": {
+                n: {"status": "error", "reason": f"driver error: {e!r}"[:300]}
+                for n in env.available()}}
+
+    # The imported dataset goes in first: Prometheus compacts imported blocks only a minute
+    # after it starts, so the scrape workload (other processes) runs while it waits.
+    ds = started = info = None
+    if "disk" in args.only or "queries" in args.only:
+        def prepare():
+            nonlocal ds, started, info
+            ds = Dataset(env)
+            started, info = import_dataset(env, ds)
+        err = guarded("disk", prepare)
+        if err:
+            report["workloads"]["disk"] = err
     if "scrape" in args.only:
         c = sz["scrape"]
-        d = scrape_workload(env, "scrape", c, env.available(), concurrent=True)
-        d["label"] = f"scrape {c['targets']}×{c['per_target']} @{c['interval']}s"
-        report["workloads"]["scrape"] = mark_unavailable(d)
-    if "disk" in args.only or "queries" in args.only:
-        ds = Dataset(env)
-        started, info = import_dataset(env, ds)
-        d = disk_workload(env, ds, started, info)
-        d["label"] = f"disk {ds.cfg['series']}×{ds.cfg['hours']}h @15s"
+
+        def scrape():
+            d = scrape_workload(env, "scrape", c, env.available(), concurrent=True)
+            d["label"] = f"scrape {c['targets']}×{c['per_target']} @{c['interval']}s"
+            return mark_unavailable(d)
+        report["workloads"]["scrape"] = guarded("scrape", scrape)
+    if started is not None:
+        def disk():
+            d = disk_workload(env, ds, started, info)
+            d["label"] = f"disk {ds.cfg['series']}×{ds.cfg['hours']}h @{ds.cfg['interval']}s"
+            return mark_unavailable(d)
+        d = guarded("disk", disk)
         if "disk" in args.only:
-            report["workloads"]["disk"] = mark_unavailable(d)
+            report["workloads"]["disk"] = d
         if "queries" in args.only:
-            q = queries_workload(env, ds, started, info)
-            q["label"] = "queries"
-            report["workloads"]["queries"] = mark_unavailable(q)
+            def queries():
+                q = queries_workload(env, ds, started, info)
+                q["label"] = "queries"
+                return mark_unavailable(q)
+            report["workloads"]["queries"] = guarded("queries", queries)
         for s in started.values():
             if s.alive():
                 env.stop(s)
+            shutil.rmtree(s.data_dir, ignore_errors=True)
         for p in (ds.om, ds.vm):
             os.unlink(p)
-        for s in started.values():
-            shutil.rmtree(s.data_dir, ignore_errors=True)
     if "restart" in args.only:
-        d = restart_workload(env)
         c = sz["restart"]
-        d["label"] = f"restart {c['series'] // 1000}k×{c['hours']}h"
-        report["workloads"]["restart"] = mark_unavailable(d)
+
+        def restart():
+            d = restart_workload(env)
+            d["label"] = f"restart {c['series'] / 1000:g}k×{c['hours']:g}h"
+            return mark_unavailable(d)
+        report["workloads"]["restart"] = guarded("restart", restart)
     if "scale" in args.only:
         c = sz["scale"]
-        names = env.available(c["servers"])
-        d = scrape_workload(env, "scale", c, names, concurrent=False)
-        d["label"] = f"scale {c['targets'] * c['per_target'] // 1000}k series @{c['interval']}s"
-        for n in env.available():
-            if n not in c["servers"]:
-                d["servers"][n] = {"status": "skipped", "reason": "not part of this workload"}
-        report["workloads"]["scale"] = mark_unavailable(d)
+
+        def scale():
+            names = env.available(c["servers"])
+            d = scrape_workload(env, "scale", c, names, concurrent=False)
+            d["label"] = (f"scale {c['targets'] * c['per_target'] / 1000:g}k series "
+                          f"@{c['interval']}s")
+            for n in env.available():
+                if n not in c["servers"]:
+                    d["servers"][n] = {"status": "skipped", "reason": "not part of this workload"}
+            return mark_unavailable(d)
+        report["workloads"]["scale"] = guarded("scale", scale)
     report["seconds"] = round(time.time() - t_run, 1)
     return report
 
