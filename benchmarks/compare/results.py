@@ -67,7 +67,8 @@ def compare_answers(ref, got, rel=REL_TOL):
     missing = [k for k in r if k not in g]
     extra = [k for k in g if k not in r]
     if missing or extra:
-        parts = [f"{len(g)} series instead of {len(r)}"]
+        parts = [f"{len(g)} series instead of {len(r)}" if len(g) != len(r)
+                 else "other label sets"]
         if missing:
             parts.append(f"missing {_fmt_labels(missing[0])}")
         if extra:
