@@ -14,6 +14,7 @@ Debian's python3-snappy and protobuf are not assumed; both formats are small:
   Label{ string name = 1; string value = 2; }  Sample{ double value = 1; int64 timestamp = 2; }
   Labels must be sorted by name (receivers build their series identity from them as given).
 """
+import functools
 import struct
 
 _LITERAL_FRAGMENT = 1 << 16
@@ -21,6 +22,8 @@ _LITERAL_FRAGMENT = 1 << 16
 
 def uvarint(n):
     """Protobuf/Snappy base-128 varint of a non-negative int."""
+    if 0 <= n < 0x80:
+        return _SMALL[n]
     if n < 0:
         raise ValueError(f"uvarint of negative {n}")
     out = bytearray()
@@ -29,6 +32,9 @@ def uvarint(n):
         n >>= 7
     out.append(n)
     return bytes(out)
+
+
+_SMALL = [bytes([i]) for i in range(0x80)]
 
 
 def read_uvarint(buf, pos):
@@ -128,11 +134,12 @@ def encode_labels(labels):
 
     Sorted by name, as receivers require."""
     items = sorted(labels.items() if isinstance(labels, dict) else labels)
-    out = []
-    for name, value in items:
-        pair = _field_bytes(1, name.encode()) + _field_bytes(2, str(value).encode())
-        out.append(_field_bytes(1, pair))
-    return b"".join(out)
+    return b"".join([_label_field(name, str(value)) for name, value in items])
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _label_field(name, value):
+    return _field_bytes(1, _field_bytes(1, name.encode()) + _field_bytes(2, value.encode()))
 
 
 _SAMPLE_VALUE = struct.Struct("<d")
@@ -140,8 +147,17 @@ _SAMPLE_VALUE = struct.Struct("<d")
 
 def encode_sample(value, timestamp_ms):
     """Encoded `Sample samples = 2` element of a TimeSeries (with its field tag)."""
-    body = b"\x09" + _SAMPLE_VALUE.pack(value) + b"\x10" + _int64(timestamp_ms)
-    return b"\x12" + uvarint(len(body)) + body
+    return _sample(_SAMPLE_VALUE.pack(value), _timestamp_field(timestamp_ms))
+
+
+def _sample(value_bytes, ts_field):
+    # 0x09 + 8 value bytes + the timestamp field (at most 11 bytes): one length byte.
+    return b"\x12" + _SMALL[9 + len(ts_field)] + b"\x09" + value_bytes + ts_field
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _timestamp_field(timestamp_ms):
+    return b"\x10" + _int64(timestamp_ms)
 
 
 def _int64(n):
@@ -149,7 +165,11 @@ def _int64(n):
 
 
 def encode_samples(values, timestamps_ms):
-    return b"".join(encode_sample(v, t) for v, t in zip(values, timestamps_ms))
+    """The Sample elements of many samples at once (timestamps' varints are cached, since
+    series of one scrape share them)."""
+    packed = struct.pack(f"<{len(values)}d", *values)
+    return b"".join([_sample(packed[8 * i:8 * i + 8], _timestamp_field(t))
+                     for i, t in enumerate(timestamps_ms)])
 
 
 def encode_timeseries(encoded_labels, encoded_samples):
