@@ -856,12 +856,25 @@ class RestartData:
                 yield wire.snappy_compress(body)
 
     def openmetrics_chunks(self):
-        """The same samples as OpenMetrics text, series by series (for live import)."""
+        """The same samples as OpenMetrics text (for live import): family by family under one
+        TYPE line each, series by series within a family, each series in time order."""
         ts = [" " + datagen.om_timestamp(t) + "\n" for t in self.ts]
         pool_tail = [[" " + v + t for v, t in zip(vals, ts)] for vals in self.pool]
-        for i, (name, lab) in enumerate(self.series):
-            prefix = datagen.series_text(name, lab)
-            yield "".join([prefix + x for x in pool_tail[i % self.pool_n]]).encode()
+        first = {}
+        i = 0
+        for gi, (units, _) in enumerate(self.model.groups):
+            for ui, u in enumerate(units):
+                first[(gi, ui)] = i
+                i += len(u.series)
+        for fam, members in self.model.family_order():
+            gi0, ui0 = members[0]
+            yield f"# TYPE {fam} {self.model.groups[gi0][0][ui0].mtype}\n".encode()
+            for gi, ui in members:
+                i = first[(gi, ui)]
+                for k, (name, lab) in enumerate(self.model.groups[gi][0][ui].series):
+                    prefix = datagen.series_text(name, lab)
+                    tail = pool_tail[(i + k) % self.pool_n]
+                    yield "".join([prefix + x for x in tail]).encode()
         yield b"# EOF\n"
 
     def probes(self):
@@ -1114,6 +1127,8 @@ def table(report):
                 v = NOT_YET
             elif hd is None:
                 v = "—"
+            elif hd["errors"]:
+                v = f"missed ({hd['errors']} queries failed)"
             elif hd["equal_to_prometheus"] != hd["queries"]:
                 v = "missed (answers differ)"
             elif hg is None or vg is None:

@@ -12,6 +12,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "benchmarks", "compare"))
 
+import compare  # noqa: E402
 import datagen  # noqa: E402
 import results  # noqa: E402
 import wire  # noqa: E402
@@ -135,7 +136,7 @@ class DataGenTest(unittest.TestCase):
         self.assertEqual(a.run_unit(1, 2, 50, 15), b.run_unit(1, 2, 50, 15))
 
     def test_counters_only_drop_at_a_reboot_and_buckets_are_cumulative(self):
-        m = datagen.Model(219 * 4, lambda g: [("node", str(g))], seed=5, reboot_fraction=1.0)
+        m = datagen.Model(219 * 2, lambda g: [("node", str(g))], seed=5, reboot_fraction=1.0)
         n = 80
         for gi, (units, _) in enumerate(m.groups):
             reset = m.reset_step(gi, n)
@@ -156,7 +157,7 @@ class DataGenTest(unittest.TestCase):
 
     def test_openmetrics_timestamps_read_back_exactly(self):
         rng = random.Random(9)
-        for _ in range(20000):
+        for _ in range(5000):
             ms = 1764000000000 + rng.randrange(10 ** 9)
             s = datagen.om_timestamp(ms)
             self.assertEqual(int(float(s) * 1000), ms, s)
@@ -205,6 +206,36 @@ class DataGenTest(unittest.TestCase):
         self.assertEqual(len(samples), 300)
         types = [ln.split()[2] for ln in text.splitlines() if ln.startswith("# TYPE")]
         self.assertEqual(len(types), len(set(types)))
+
+
+class RestartFeedTest(unittest.TestCase):
+    def test_remote_write_and_openmetrics_carry_the_same_samples(self):
+        class Env:
+            sizes = {"restart": dict(series=300, hours=0.1, interval=15, restarts=1)}
+        data = compare.RestartData(Env())
+        via_rw = {}
+        for body in data.requests():
+            for labels, samples in wire.decode_write_request(wire.snappy_decompress(body)):
+                name = labels.pop("__name__")
+                via_rw.setdefault((name, tuple(sorted(labels.items()))), []).extend(samples)
+        via_om = {}
+        text = b"".join(data.openmetrics_chunks()).decode()
+        self.assertTrue(text.endswith("# EOF\n"))
+        for line in text.splitlines():
+            if line.startswith("#"):
+                continue
+            series, value, ts = line.rsplit(" ", 2)
+            name, rest = series.split("{", 1)
+            labels = tuple(sorted((k, v.strip('"')) for k, v in
+                                  (pair.split("=", 1) for pair in rest[:-1].split(","))))
+            via_om.setdefault((name, labels), []).append((float(value), round(float(ts) * 1000)))
+        self.assertEqual(len(via_rw), 300)
+        self.assertEqual(via_rw, via_om)
+        self.assertEqual(sum(len(v) for v in via_rw.values()), data.samples())
+        # the probes' expectations follow from the data
+        (count_expr, count_want), (_, steps_want) = data.probes()
+        self.assertEqual(count_want, sum(1 for name, _ in via_rw if name == "node_load1"))
+        self.assertEqual(steps_want, data.steps)
 
 
 if __name__ == "__main__":
