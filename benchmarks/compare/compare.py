@@ -424,6 +424,9 @@ def scrape_figures(env, s, label, cfg, marks):
     counts_ok = True
     names, name_err = label_values(s, "__name__", sel, marks[0][0] - 60, t_last)
     r["metric_names"] = len(names)
+    if not names and up is None:
+        return not_measurable(f"it answers queries but holds no series of job {label!r} "
+                              f"(scraping not wired yet?) {name_err or ''}".strip())
     for (t0, cpu0, _), (t1, cpu1, _) in zip(marks, marks[1:]):
         w_ms = int(round((t1 - t0) * 1000))
         counts, err = count_samples(s, sel, w_ms, t1, names)
@@ -983,6 +986,7 @@ def restart_workload(env):
                 continue
             r["rss_before_restart_bytes"] = srv.tree_rss_bytes(s.proc.pid)
             r["dir_bytes"] = srv.dir_bytes(s.storage_dir())[0]
+            r["dir_bytes_per_sample"] = r["dir_bytes"] / data.samples()
             runs = []
             for _ in range(cfg["restarts"]):
                 run = {"shutdown_seconds": round(env.stop(s), 2)}
@@ -1093,14 +1097,14 @@ def table(report):
     if "scrape" in wl:
         add("scrape", "ingested samples/s", "samples_per_second", "—", None, digits=3)
         add("scrape", "CPU s per 1 M samples", "cpu_seconds_per_million_samples",
-            "≤ 0.5× Prometheus", lambda h, p, v: p is not None and h <= 0.5 * p)
+            "≤ 0.5× Prometheus", lambda h, p, v: None if p is None else h <= 0.5 * p)
         add("scrape", "RSS per active series", "rss_per_active_series_bytes", "≤ 1 KiB",
             lambda h, p, v: h <= 1024, fmt=res.fmt_bytes)
         add("scrape", "disk growth per sample (B)", "disk_growth_per_sample_bytes", "—", None)
     if "disk" in wl:
         add("disk", "bytes per sample, whole data dir", "bytes_per_sample",
             "≤ 0.5× Prometheus and ≤ VictoriaMetrics",
-            lambda h, p, v: p is not None and h <= 0.5 * p and (v is None or h <= v))
+            lambda h, p, v: None if p is None or v is None else (h <= 0.5 * p and h <= v))
     if "queries" in wl:
         q = wl["queries"]
         for wname, per in q.get("windows", {}).items():
@@ -1150,7 +1154,7 @@ def table(report):
         add("scale", "RSS per active series", "rss_per_active_series_bytes", "≤ 1 KiB",
             lambda h, p, v: h <= 1024, fmt=res.fmt_bytes)
         add("scale", "CPU s per 1 M samples", "cpu_seconds_per_million_samples",
-            "≤ 0.5× Prometheus", lambda h, p, v: p is not None and h <= 0.5 * p)
+            "≤ 0.5× Prometheus", lambda h, p, v: None if p is None else h <= 0.5 * p)
     lines = ["| " + " | ".join(hdr) + " |", "|" + "---|" * len(hdr)]
     lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     return "\n".join(lines)
