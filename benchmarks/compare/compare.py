@@ -19,6 +19,7 @@ import math
 import os
 import platform
 import queue
+import re
 import resource
 import shutil
 import signal
@@ -185,7 +186,9 @@ def version_of(name, path):
         # "prometheus, version 2.42.0+ds (branch: x, revision: y)" -> "prometheus 2.42.0+ds (y)"
         words = first.replace(",", "").split()
         if len(words) >= 3 and words[1] == "version":
-            rev = first.split("revision: ")[-1].rstrip(")")[:12] if "revision: " in first else ""
+            rev = first.split("revision: ")[-1].rstrip(")") if "revision: " in first else ""
+            if re.fullmatch(r"[0-9a-f]{40}", rev):
+                rev = rev[:12]
             return f"{words[0]} {words[2]}" + (f" ({rev})" if rev else "")
         return first
     except (OSError, subprocess.SubprocessError, IndexError):
@@ -1375,7 +1378,10 @@ def main(argv=None):
         with open(args.markdown, "w") as f:
             f.write(text)
     log(f"wrote {path}; total {report['seconds']}s")
-    print(text)
+    try:
+        print(text)
+    except BrokenPipeError:
+        pass
     return 0
 
 

@@ -380,7 +380,9 @@ class VictoriaMetrics(Server):
              f"-storageDataPath={self.data_dir}/data", "-retentionPeriod=100y",
              # Benchmark settings: answer from raw data on every request (no response cache),
              # and show samples as soon as they are stored (no 30 s latency offset).
-             "-search.disableCache", "-search.latencyOffset=0s", "-loggerLevel=WARN"]
+             "-search.disableCache", "-search.latencyOffset=0s", "-loggerLevel=WARN",
+             # the driver's checks may touch every series of the scale workload
+             "-search.maxUniqueTimeseries=10000000"]
         if self.scrape_config:
             a.append(f"-promscrape.config={self.scrape_config}")
         return a + self.extra
