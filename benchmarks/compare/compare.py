@@ -286,6 +286,15 @@ def try_scalar(server, expr, t):
         return None, str(e)[:200]
 
 
+def short_count(n):
+    """1000000 -> '1M', 200000 -> '200k', 5000 -> '5000'."""
+    if n >= 1_000_000 and n % 100_000 == 0:
+        return f"{n / 1e6:g}M"
+    if n >= 10_000 and n % 1000 == 0:
+        return f"{n // 1000}k"
+    return str(n)
+
+
 def not_measurable(reason):
     return {"status": "not measurable", "reason": reason}
 
@@ -1341,7 +1350,7 @@ def run(args):
 
         def restart():
             d = restart_workload(env)
-            d["label"] = f"restart {c['series'] / 1000:g}k×{c['hours']:g}h"
+            d["label"] = f"restart {short_count(c['series'])}×{c['hours']:g}h"
             return mark_unavailable(d)
         report["workloads"]["restart"] = guarded("restart", restart)
     if "scale" in args.only:
@@ -1350,7 +1359,7 @@ def run(args):
         def scale():
             names = env.available(c["servers"])
             d = scrape_workload(env, "scale", c, names, concurrent=False)
-            d["label"] = (f"scale {c['targets'] * c['per_target'] / 1000:g}k series "
+            d["label"] = (f"scale {short_count(c['targets'] * c['per_target'])} series "
                           f"@{c['interval']}s")
             for n in env.available():
                 if n not in c["servers"]:
