@@ -169,6 +169,12 @@ class Loop : public std::enable_shared_from_this<Loop> {
     });
   }
 
+  // An error every scrape reports instead of scraping (target_limit exceeded); Ok clears it.
+  void SetForcedError(Status st) {
+    std::lock_guard l(state_mu_);
+    forced_error_ = std::move(st);
+  }
+
   void Wait() {
     std::unique_lock l(done_mu_);
     done_cv_.wait(l, [&] { return done_; });
@@ -252,7 +258,14 @@ class Loop : public std::enable_shared_from_this<Loop> {
     int64_t t0 = MonotonicNowNs();
     Status err;
     Result<FetchResult> r = Status(StatusCode::kInternal, "not scraped");
-    if (!url_error_.ok()) {
+    Status forced;
+    {
+      std::lock_guard l(state_mu_);
+      forced = forced_error_;
+    }
+    if (!forced.ok()) {
+      err = forced;
+    } else if (!url_error_.ok()) {
       err = url_error_;
     } else {
       FetchOptions o;
@@ -319,7 +332,8 @@ class Loop : public std::enable_shared_from_this<Loop> {
   bool stale_on_stop_ = true;
 
   mutable std::mutex state_mu_;
-  TargetState state_;  // guarded by state_mu_
+  TargetState state_;    // guarded by state_mu_
+  Status forced_error_;  // guarded by state_mu_
 
   mutable std::mutex done_mu_;
   std::condition_variable done_cv_;
@@ -367,6 +381,7 @@ struct ScrapeManager::Impl {
   metrics::Counter* reloads = nullptr;
   metrics::Counter* reloads_failed = nullptr;
   metrics::Family<metrics::Gauge>* pool_targets = nullptr;
+  metrics::Counter* target_limit_exceeded = nullptr;
 
   void Reap() {
     std::erase_if(stopping, [](const std::shared_ptr<Loop>& l) { return l->Done(); });
@@ -423,6 +438,15 @@ struct ScrapeManager::Impl {
       loop->Start();
       pool.loops.emplace(hash, std::move(loop));
     }
+    // target_limit: every target of the pool reports the error instead of scraping.
+    Status forced;
+    if (pool.cfg.target_limit > 0 && pool.loops.size() > pool.cfg.target_limit) {
+      forced = Status(StatusCode::kResourceExhausted,
+                      fmt::format("target_limit exceeded (number of targets: {}, limit: {})",
+                                  pool.loops.size(), pool.cfg.target_limit));
+      if (target_limit_exceeded) target_limit_exceeded->Inc();
+    }
+    for (auto& [h, loop] : pool.loops) loop->SetForcedError(forced);
     if (pool_targets) pool_targets->With({pool.cfg.job_name}).Set(static_cast<double>(pool.loops.size()));
   }
 
@@ -474,6 +498,9 @@ ScrapeManager::ScrapeManager(storage::Appendable& storage, ScrapeManagerOptions 
                                     "Total number of scrape pool reloads.");
     impl_->reloads_failed = &r->NewCounter("prometheus_target_scrape_pool_reloads_failed_total",
                                            "Total number of failed scrape pool reloads.");
+    impl_->target_limit_exceeded = &r->NewCounter(
+        "prometheus_target_scrape_pool_exceeded_target_limit_total",
+        "Total number of times scrape pools hit the target limit, during sync or config reload.");
     impl_->pool_targets = &r->NewGaugeFamily("prometheus_target_scrape_pool_targets",
                                              "Current number of targets in this scrape pool.",
                                              {"scrape_job"});

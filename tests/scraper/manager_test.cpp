@@ -2,6 +2,7 @@
 // and read back through the Querier.
 #include "scraper/manager.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <functional>
@@ -326,4 +327,56 @@ TEST_CASE("target groups from discovery are applied per provider", "[scraper][ma
   }));
   env.mgr->SetTargetGroups("files", "file_sd/0", {});
   CHECK(env.mgr->ActiveTargets().empty());
+}
+
+TEST_CASE("target_limit fails every target of the pool", "[scraper][manager]") {
+  FakeTarget a, b;
+  a.Set("m 1\n");
+  b.Set("m 1\n");
+  Env env;
+  ScrapeConfig job = Job("j", {a.address(), b.address()});
+  job.target_limit = 1;
+  REQUIRE(env.mgr->ApplyConfig(WithJobs({job})).ok());
+  REQUIRE(WaitFor([&] {
+    auto ts = env.mgr->ActiveTargets();
+    return ts.size() == 2 && ts[0].health == TargetHealth::kDown &&
+           ts[1].health == TargetHealth::kDown;
+  }));
+  CHECK(env.mgr->ActiveTargets()[0].last_error ==
+        "target_limit exceeded (number of targets: 2, limit: 1)");
+  CHECK(a.requests() == 0);
+  // Raising the limit lets them scrape.
+  job.target_limit = 2;
+  REQUIRE(env.mgr->ApplyConfig(WithJobs({job})).ok());
+  REQUIRE(WaitFor([&] {
+    auto ts = env.mgr->ActiveTargets();
+    return ts.size() == 2 && ts[0].health == TargetHealth::kUp && ts[1].health == TargetHealth::kUp;
+  }));
+}
+
+TEST_CASE("hundreds of targets run on two threads", "[scraper][manager]") {
+  FakeTarget target;
+  target.Set("m 1\nn 2\n");
+  Env env;
+  // 300 distinct targets on one server: the same address with different __param_id.
+  ScrapeConfig job = Job("many", {}, 500, 500);
+  job.service_discovery.static_configs.clear();
+  TargetGroup g;
+  g.source = "0";
+  for (int i = 0; i < 300; ++i) {
+    g.targets.push_back(Labels{{"__address__", target.address()},
+                               {"__param_id", std::to_string(i)},
+                               {"instance", "t" + std::to_string(i)}});
+  }
+  job.service_discovery.static_configs.push_back(g);
+  REQUIRE(env.mgr->ApplyConfig(WithJobs({job})).ok());
+  REQUIRE(WaitFor(
+      [&] {
+        auto ts = env.mgr->ActiveTargets();
+        return ts.size() == 300 && std::all_of(ts.begin(), ts.end(), [](const TargetState& t) {
+                 return t.health == TargetHealth::kUp;
+               });
+      },
+      15000));
+  CHECK(Read(env.store, "m").size() == 300);
 }
