@@ -403,6 +403,15 @@ struct ScrapeManager::Impl {
       shared.options.logger.Error("Creating target failed",
                                   {{"scrape_pool", pool.cfg.job_name}, {"err", e}});
     }
+    // target_limit: every target of the pool reports the error instead of scraping.
+    Status forced;
+    if (pool.cfg.target_limit > 0 && targets.size() > pool.cfg.target_limit) {
+      forced = Status(StatusCode::kResourceExhausted,
+                      fmt::format("target_limit exceeded (number of targets: {}, limit: {})",
+                                  targets.size(), pool.cfg.target_limit));
+      if (target_limit_exceeded) target_limit_exceeded->Inc();
+    }
+    for (auto& [h, loop] : pool.loops) loop->SetForcedError(forced);
     // Stop loops whose target is gone.
     for (auto it = pool.loops.begin(); it != pool.loops.end();) {
       if (targets.count(it->first) == 0) {
@@ -435,18 +444,10 @@ struct ScrapeManager::Impl {
                      pool.cfg.enable_compression, pool.cfg.body_size_limit_bytes};
       auto loop = std::make_shared<Loop>(shared, std::move(p), std::move(cache), predecessor);
       loop->InitState();
+      loop->SetForcedError(forced);
       loop->Start();
       pool.loops.emplace(hash, std::move(loop));
     }
-    // target_limit: every target of the pool reports the error instead of scraping.
-    Status forced;
-    if (pool.cfg.target_limit > 0 && pool.loops.size() > pool.cfg.target_limit) {
-      forced = Status(StatusCode::kResourceExhausted,
-                      fmt::format("target_limit exceeded (number of targets: {}, limit: {})",
-                                  pool.loops.size(), pool.cfg.target_limit));
-      if (target_limit_exceeded) target_limit_exceeded->Inc();
-    }
-    for (auto& [h, loop] : pool.loops) loop->SetForcedError(forced);
     if (pool_targets) pool_targets->With({pool.cfg.job_name}).Set(static_cast<double>(pool.loops.size()));
   }
 

@@ -167,40 +167,44 @@ TEST_CASE("failed scrapes report up=0 and Prometheus' error text", "[scraper][ma
   std::string addr = target.address();
   ScrapeConfig job = Job("j", {addr}, 200, 100);
   std::string expected;
-  SECTION("refused connection") {
-    int port = hearth::testing::PickFreePort();
-    addr = "127.0.0.1:" + std::to_string(port);
-    job = Job("j", {addr}, 200, 100);
-    expected = "Get \"http://" + addr + "/metrics\": dial tcp " + addr +
-               ": connect: connection refused";
+  const int which = GENERATE(range(0, 6));
+  switch (which) {
+    case 0: {  // refused connection
+      int port = hearth::testing::PickFreePort();
+      addr = "127.0.0.1:" + std::to_string(port);
+      job = Job("j", {addr}, 200, 100);
+      expected = "Get \"http://" + addr + "/metrics\": dial tcp " + addr +
+                 ": connect: connection refused";
+      break;
+    }
+    case 1:  // timeout
+      target.SetHandler([](const web::HttpRequest&, web::HttpResponse& res) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        res.body = "a 1\n";
+      });
+      expected = "Get \"http://" + addr + "/metrics\": context deadline exceeded";
+      break;
+    case 2:  // HTTP 500
+      target.Set("boom", 500);
+      expected = "server returned HTTP status 500 Internal Server Error";
+      break;
+    case 3:  // body over body_size_limit
+      target.Set("a 1\n" + std::string(2000, '#') + "\n");
+      job.body_size_limit_bytes = 1000;
+      expected = "body size limit exceeded";
+      break;
+    case 4:  // sample_limit breach
+      target.Set("a 1\nb 1\nc 1\n");
+      job.sample_limit = 2;
+      expected = "sample limit exceeded";
+      break;
+    default:  // garbage in the body
+      target.Set("a{b='c'} 1\n");
+      expected =
+          "expected label value, got \"'\" (\"INVALID\") while parsing: \"a{b='\" (line 1, "
+          "column 5)";
   }
-  SECTION("timeout") {
-    target.SetHandler([](const web::HttpRequest&, web::HttpResponse& res) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
-      res.body = "a 1\n";
-    });
-    expected = "Get \"http://" + addr + "/metrics\": context deadline exceeded";
-  }
-  SECTION("HTTP 500") {
-    target.Set("boom", 500);
-    expected = "server returned HTTP status 500 Internal Server Error";
-  }
-  SECTION("body over body_size_limit") {
-    target.Set("a 1\n" + std::string(2000, '#') + "\n");
-    job.body_size_limit_bytes = 1000;
-    expected = "body size limit exceeded";
-  }
-  SECTION("sample_limit breach") {
-    target.Set("a 1\nb 1\nc 1\n");
-    job.sample_limit = 2;
-    expected = "sample limit exceeded";
-  }
-  SECTION("garbage in the body") {
-    target.Set("a{b='c'} 1\n");
-    expected =
-        "expected label value, got \"'\" (\"INVALID\") while parsing: \"a{b='\" (line 1, "
-        "column 5)";
-  }
+  INFO("case " << which);
   REQUIRE(env.mgr->ApplyConfig(WithJobs({job})).ok());
   REQUIRE(WaitFor([&] {
     auto t = env.Target("j");
