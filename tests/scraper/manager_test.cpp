@@ -103,8 +103,11 @@ TEST_CASE("manager scrapes a target: values, labels and aligned timestamps",
   REQUIRE(WaitFor([&] { return env.Samples(key).size() >= 3; }));
   auto s = env.Samples(key);
   CHECK(s[0].v == 7);
-  // Timestamps follow the 100 ms schedule.
-  for (size_t i = 1; i < s.size(); ++i) CHECK(s[i].t - s[i - 1].t >= 90);
+  // Timestamps follow the 100 ms schedule (one timestamp per scrape, increasing; a late timer
+  // on a loaded machine may shift one).
+  for (size_t i = 1; i < s.size(); ++i) CHECK(s[i].t > s[i - 1].t);
+  double spacing = static_cast<double>(s.back().t - s.front().t) / static_cast<double>(s.size() - 1);
+  CHECK(spacing >= 80);
   auto up = env.Samples(env.Key("up", "api", target.address()));
   REQUIRE_FALSE(up.empty());
   CHECK(up.back().v == 1);
