@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "config/load.h"
 #include "model/relabel.h"
 #include "tests/common/http_client.h"
 #include "tests/scraper/store_util.h"
@@ -386,4 +387,38 @@ TEST_CASE("hundreds of targets run on two threads", "[scraper][manager]") {
       },
       15000));
   CHECK(Read(env.store, "m").size() == 300);
+}
+
+TEST_CASE("a prometheus.yml loaded by config/ drives the scrapes", "[scraper][manager]") {
+  FakeTarget a;
+  a.Set("# TYPE http_requests_total counter\nhttp_requests_total{code=\"200\"} 3\n"
+        "go_goroutines 7\n");
+  std::string yaml =
+      "global:\n"
+      "  scrape_interval: 1s\n"
+      "  external_labels: {region: x}\n"
+      "scrape_configs:\n"
+      "  - job_name: api\n"
+      "    scrape_interval: 100ms\n"
+      "    scrape_timeout: 100ms\n"
+      "    static_configs:\n"
+      "      - targets: ['" + a.address() + "']\n"
+      "        labels: {env: prod}\n"
+      "    metric_relabel_configs:\n"
+      "      - source_labels: [__name__]\n"
+      "        regex: go_.*\n"
+      "        action: drop\n";
+  auto cfg = LoadConfigString(yaml, "prometheus.yml");
+  REQUIRE(cfg.ok());
+  Env env;
+  REQUIRE(env.mgr->ApplyConfig(*cfg).ok());
+  std::string key = "{__name__=\"http_requests_total\", code=\"200\", env=\"prod\", instance=\"" +
+                    a.address() + "\", job=\"api\"}";
+  REQUIRE(WaitFor([&] { return !env.Samples(key).empty(); }));
+  CHECK(Read(env.store, "go_goroutines").empty());
+  auto t = env.Target("api");
+  REQUIRE(t);
+  CHECK(t->scrape_interval_ms == 100);
+  // The Accept header follows the loader's default scrape_protocols.
+  CHECK(a.last().Header("accept").starts_with("application/openmetrics-text;version=1.0.0"));
 }
