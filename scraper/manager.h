@@ -6,9 +6,9 @@
 // Targets come from the job's service discovery (static_configs, file_sd_configs,
 // dns_sd_configs, http_sd_configs), which the manager runs itself through the
 // DiscoveryManager of scraper/discovery/, and from SetTargetGroups() for any other source.
-// Each loop
-// scrapes at a stable offset within its interval (a hash of the target), appends the samples
-// of one scrape through one storage::Appender and commits once, with one timestamp.
+// Each loop scrapes at a stable offset within its interval (a hash of the target), appends
+// the samples of one scrape through one storage::Appender and commits once, with one
+// timestamp.
 //
 // ApplyConfig() is the reload: jobs whose config is unchanged keep their loops and caches;
 // changed jobs get new loops (the scrape caches carry over when the series mapping is the
