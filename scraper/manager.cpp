@@ -114,15 +114,6 @@ std::string Fingerprint(const ScrapeConfig& c) {
   return f;
 }
 
-// The http_sd part of a job, restarted when it changes.
-std::string SdFingerprint(const ScrapeConfig& c) {
-  std::string f;
-  for (const auto& h : c.service_discovery.http_sd_configs) {
-    f += fmt::format("{}|{}|", h.url, h.refresh_interval_ms);
-  }
-  return f;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -176,6 +167,12 @@ class Loop : public std::enable_shared_from_this<Loop> {
       self->timer_.cancel();
       self->client_.Cancel();
     });
+  }
+
+  // An error every scrape reports instead of scraping (target_limit exceeded); Ok clears it.
+  void SetForcedError(Status st) {
+    std::lock_guard l(state_mu_);
+    forced_error_ = std::move(st);
   }
 
   void Wait() {
@@ -261,7 +258,14 @@ class Loop : public std::enable_shared_from_this<Loop> {
     int64_t t0 = MonotonicNowNs();
     Status err;
     Result<FetchResult> r = Status(StatusCode::kInternal, "not scraped");
-    if (!url_error_.ok()) {
+    Status forced;
+    {
+      std::lock_guard l(state_mu_);
+      forced = forced_error_;
+    }
+    if (!forced.ok()) {
+      err = forced;
+    } else if (!url_error_.ok()) {
       err = url_error_;
     } else {
       FetchOptions o;
@@ -328,97 +332,41 @@ class Loop : public std::enable_shared_from_this<Loop> {
   bool stale_on_stop_ = true;
 
   mutable std::mutex state_mu_;
-  TargetState state_;  // guarded by state_mu_
+  TargetState state_;    // guarded by state_mu_
+  Status forced_error_;  // guarded by state_mu_
 
   mutable std::mutex done_mu_;
   std::condition_variable done_cv_;
   bool done_ = false;  // guarded by done_mu_
 };
 
-// Polls one http_sd config; hands the groups to the manager.
-class HttpSdPoller : public std::enable_shared_from_this<HttpSdPoller> {
+// An http_sd config whose client cannot be built: every refresh fails with the reason.
+class FailingDiscoverer final : public Discoverer {
  public:
-  using Sink = std::function<void(std::vector<TargetGroup>)>;
-  HttpSdPoller(Shared& shared, HttpSdConfig cfg, std::shared_ptr<const ClientSettings> client,
-               Sink sink)
-      : shared_(shared), cfg_(std::move(cfg)), strand_(net::make_strand(shared.io)),
-        timer_(strand_), client_(strand_, std::move(client)), sink_(std::move(sink)) {}
-
-  void Start() {
-    net::co_spawn(strand_, [self = shared_from_this()] { return self->Run(); }, net::detached);
-  }
-  void Stop() {
-    net::post(strand_, [self = shared_from_this()] {
-      self->stopping_ = true;
-      self->timer_.cancel();
-      self->client_.Cancel();
-    });
-  }
+  explicit FailingDiscoverer(Status st) : st_(std::move(st)) {}
+  std::string_view kind() const override { return "http"; }
+  Result<std::vector<TargetGroup>> Refresh() override { return st_; }
+  int64_t NextRefreshDelayMs() const override { return 60'000; }
 
  private:
-  net::awaitable<void> Run() {
-    auto url = ParseUrl(cfg_.url);
-    while (!stopping_) {
-      if (url.ok()) {
-        FetchOptions o;
-        o.accept = "application/json";
-        o.timeout_ms = std::max<int64_t>(cfg_.refresh_interval_ms, 1000);
-        o.headers.emplace_back(
-            "X-Prometheus-Refresh-Interval-Seconds",
-            FormatGoFloat(static_cast<double>(cfg_.refresh_interval_ms) / 1000, 'f'));
-        auto r = co_await client_.Get(*url, o);
-        if (stopping_) break;
-        Status st;
-        if (!r.ok()) {
-          st = r.status();
-        } else if (r->status != 200) {
-          st = Status(StatusCode::kUnavailable,
-                      fmt::format("server returned HTTP status {}", r->status_text));
-        } else {
-          auto groups = ParseHttpSdResponse(r->content_type, r->body, cfg_.url);
-          if (groups.ok()) {
-            sink_(std::move(*groups));
-          } else {
-            st = groups.status();
-          }
-        }
-        if (!st.ok()) {
-          if (shared_.sd_http_failures) shared_.sd_http_failures->Inc();
-          shared_.options.logger.Error("Unable to refresh target groups",
-                                       {{"url", cfg_.url}, {"err", st.message()}});
-        }
-      }
-      boost::system::error_code ec;
-      timer_.expires_after(std::chrono::milliseconds(std::max<int64_t>(cfg_.refresh_interval_ms, 1)));
-      co_await timer_.async_wait(net::redirect_error(net::use_awaitable, ec));
-    }
-    client_.Close();
-  }
-
-  Shared& shared_;
-  HttpSdConfig cfg_;
-  Strand strand_;
-  net::steady_timer timer_;
-  HttpClient client_;
-  Sink sink_;
-  bool stopping_ = false;
+  Status st_;
 };
 
 struct Pool {
   ScrapeConfig cfg;
   std::string fingerprint;
-  std::string sd_fingerprint;
   ScrapeOptions scrape_options;
   std::shared_ptr<const ClientSettings> client;
   std::string accept;
   std::map<std::string, std::vector<TargetGroup>> groups;  // by provider
   std::unordered_map<uint64_t, std::shared_ptr<Loop>> loops;  // by target hash
   std::vector<Labels> dropped;
-  std::vector<std::shared_ptr<HttpSdPoller>> sd;
 };
 
 struct ScrapeManager::Impl {
   Shared shared;
+  // Runs static, file, DNS and http_sd discovery per job; reports through SetGroups.
+  std::unique_ptr<DiscoveryManager> discovery;
   std::vector<std::thread> threads;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
 
@@ -433,6 +381,7 @@ struct ScrapeManager::Impl {
   metrics::Counter* reloads = nullptr;
   metrics::Counter* reloads_failed = nullptr;
   metrics::Family<metrics::Gauge>* pool_targets = nullptr;
+  metrics::Counter* target_limit_exceeded = nullptr;
 
   void Reap() {
     std::erase_if(stopping, [](const std::shared_ptr<Loop>& l) { return l->Done(); });
@@ -442,22 +391,27 @@ struct ScrapeManager::Impl {
   void Sync(Pool& pool, std::unordered_map<uint64_t, std::shared_ptr<Loop>> carry_over = {}) {
     std::map<uint64_t, Target> targets;
     pool.dropped.clear();
-    for (const auto& [provider, groups] : pool.groups) {
-      for (const auto& g : groups) {
-        GroupTargets gt = TargetsFromGroup(pool.cfg, g);
-        for (auto& t : gt.active) targets.emplace(t.hash, std::move(t));
-        for (auto& d : gt.dropped) {
-          if (pool.cfg.keep_dropped_targets == 0 ||
-              pool.dropped.size() < pool.cfg.keep_dropped_targets) {
-            pool.dropped.push_back(std::move(d));
-          }
-        }
-        for (const auto& e : gt.errors) {
-          shared.options.logger.Error("Creating target failed",
-                                      {{"scrape_pool", pool.cfg.job_name}, {"err", e}});
-        }
-      }
+    std::vector<TargetGroup> all;
+    for (const auto& [provider, groups] : pool.groups) all.insert(all.end(), groups.begin(), groups.end());
+    TargetSet ts = TargetsFromGroups(all, pool.cfg);
+    for (const auto& st : ts.active) {
+      Target t = FromScrapeTarget(st);
+      targets.emplace(t.hash, std::move(t));
     }
+    for (const auto& d : ts.dropped) pool.dropped.push_back(d.discovered_labels);
+    for (const auto& e : ts.errors) {
+      shared.options.logger.Error("Creating target failed",
+                                  {{"scrape_pool", pool.cfg.job_name}, {"err", e}});
+    }
+    // target_limit: every target of the pool reports the error instead of scraping.
+    Status forced;
+    if (pool.cfg.target_limit > 0 && targets.size() > pool.cfg.target_limit) {
+      forced = Status(StatusCode::kResourceExhausted,
+                      fmt::format("target_limit exceeded (number of targets: {}, limit: {})",
+                                  targets.size(), pool.cfg.target_limit));
+      if (target_limit_exceeded) target_limit_exceeded->Inc();
+    }
+    for (auto& [h, loop] : pool.loops) loop->SetForcedError(forced);
     // Stop loops whose target is gone.
     for (auto it = pool.loops.begin(); it != pool.loops.end();) {
       if (targets.count(it->first) == 0) {
@@ -490,30 +444,11 @@ struct ScrapeManager::Impl {
                      pool.cfg.enable_compression, pool.cfg.body_size_limit_bytes};
       auto loop = std::make_shared<Loop>(shared, std::move(p), std::move(cache), predecessor);
       loop->InitState();
+      loop->SetForcedError(forced);
       loop->Start();
       pool.loops.emplace(hash, std::move(loop));
     }
     if (pool_targets) pool_targets->With({pool.cfg.job_name}).Set(static_cast<double>(pool.loops.size()));
-  }
-
-  void StartSd(Pool& pool) {
-    const auto& cfgs = pool.cfg.service_discovery.http_sd_configs;
-    for (size_t i = 0; i < cfgs.size(); ++i) {
-      auto client = ClientSettings::Make(cfgs[i].http_client, shared.options.user_agent);
-      if (!client.ok()) {
-        shared.options.logger.Error("Cannot create http_sd client",
-                                    {{"url", cfgs[i].url}, {"err", client.status().message()}});
-        continue;
-      }
-      std::string job = pool.cfg.job_name;
-      std::string provider = fmt::format("http_sd/{}", i);
-      auto poller = std::make_shared<HttpSdPoller>(
-          shared, cfgs[i], *client, [this, job, provider](std::vector<TargetGroup> groups) {
-            SetGroups(job, provider, std::move(groups));
-          });
-      poller->Start();
-      pool.sd.push_back(std::move(poller));
-    }
   }
 
   void SetGroups(const std::string& job, const std::string& provider,
@@ -564,10 +499,26 @@ ScrapeManager::ScrapeManager(storage::Appendable& storage, ScrapeManagerOptions 
                                     "Total number of scrape pool reloads.");
     impl_->reloads_failed = &r->NewCounter("prometheus_target_scrape_pool_reloads_failed_total",
                                            "Total number of failed scrape pool reloads.");
+    impl_->target_limit_exceeded = &r->NewCounter(
+        "prometheus_target_scrape_pool_exceeded_target_limit_total",
+        "Total number of times scrape pools hit the target limit, during sync or config reload.");
     impl_->pool_targets = &r->NewGaugeFamily("prometheus_target_scrape_pool_targets",
                                              "Current number of targets in this scrape pool.",
                                              {"scrape_job"});
   }
+  DiscoveryOptions dopts;
+  dopts.http_sd = [ua = s.options.user_agent,
+                   failures = s.sd_http_failures](const HttpSdConfig& c) -> std::unique_ptr<Discoverer> {
+    auto d = NewHttpSdDiscoverer(c, ua, failures);
+    if (!d.ok()) return std::make_unique<FailingDiscoverer>(d.status());
+    return std::move(*d);
+  };
+  Impl* impl = impl_.get();
+  impl_->discovery = std::make_unique<DiscoveryManager>(
+      std::move(dopts), s.options.logger,
+      [impl](const std::string& job, const std::vector<TargetGroup>& groups) {
+        impl->SetGroups(job, "discovery", groups);
+      });
   impl_->work.emplace(s.io.get_executor());
   int n = std::max(1, s.options.threads);
   for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->shared.io.run(); });
@@ -587,21 +538,8 @@ Status ScrapeManager::ApplyConfig(const Config& config) {
     std::string fp = Fingerprint(cfg);
     auto it = m.pools.find(cfg.job_name);
     if (it != m.pools.end() && it->second->fingerprint == fp) {
-      Pool& pool = *it->second;
-      // Same scraping; static targets may still differ.
-      pool.cfg = cfg;
-      bool sd_changed = pool.sd_fingerprint != SdFingerprint(cfg);
-      if (sd_changed) {
-        for (auto& p : pool.sd) p->Stop();
-        pool.sd.clear();
-        for (auto g = pool.groups.begin(); g != pool.groups.end();) {
-          g = g->first.starts_with("http_sd/") ? pool.groups.erase(g) : std::next(g);
-        }
-        pool.sd_fingerprint = SdFingerprint(cfg);
-        m.StartSd(pool);
-      }
-      pool.groups["static"] = cfg.service_discovery.static_configs;
-      m.Sync(pool);
+      // Same scraping: the loops stay; discovery reports any change of targets.
+      it->second->cfg = cfg;
       continue;
     }
     auto client = ClientSettings::Make(cfg.http_client, m.shared.options.user_agent);
@@ -613,7 +551,6 @@ Status ScrapeManager::ApplyConfig(const Config& config) {
     auto pool = std::make_unique<Pool>();
     pool->cfg = cfg;
     pool->fingerprint = fp;
-    pool->sd_fingerprint = SdFingerprint(cfg);
     pool->scrape_options = ScrapeOptions::FromConfig(cfg);
     pool->client = *client;
     pool->accept = AcceptHeader(cfg.scrape_protocols);
@@ -623,14 +560,6 @@ Status ScrapeManager::ApplyConfig(const Config& config) {
       // new loops take their caches over.
       Pool& old = *it->second;
       pool->groups = std::move(old.groups);
-      for (auto& p : old.sd) p->Stop();
-      if (pool->sd_fingerprint == old.sd_fingerprint) {
-        // Keep the last http_sd answers until the new pollers refresh them.
-      } else {
-        for (auto g = pool->groups.begin(); g != pool->groups.end();) {
-          g = g->first.starts_with("http_sd/") ? pool->groups.erase(g) : std::next(g);
-        }
-      }
       carry_over = std::move(old.loops);
       if (m.reloads) m.reloads->Inc();
     } else {
@@ -640,12 +569,15 @@ Status ScrapeManager::ApplyConfig(const Config& config) {
       }
       if (m.pools_created) m.pools_created->Inc();
     }
-    pool->groups["static"] = cfg.service_discovery.static_configs;
     // Which old targets survive decides their staleness markers.
     std::set<uint64_t> new_ids;
-    for (const auto& [provider, groups] : pool->groups) {
-      for (const auto& g : groups) {
-        for (const auto& t : TargetsFromGroup(pool->cfg, g).active) new_ids.insert(t.identity);
+    {
+      std::vector<TargetGroup> all;
+      for (const auto& [provider, groups] : pool->groups) {
+        all.insert(all.end(), groups.begin(), groups.end());
+      }
+      for (const auto& st : TargetsFromGroups(all, pool->cfg).active) {
+        new_ids.insert(FromScrapeTarget(st).identity);
       }
     }
     std::unordered_map<uint64_t, std::shared_ptr<Loop>> successors_of;  // by identity
@@ -658,7 +590,6 @@ Status ScrapeManager::ApplyConfig(const Config& config) {
     carry_over = std::move(successors_of);
     Pool& p = *pool;
     m.pools[cfg.job_name] = std::move(pool);
-    m.StartSd(p);
     m.Sync(p, std::move(carry_over));
   }
   // Jobs that are gone.
@@ -667,7 +598,6 @@ Status ScrapeManager::ApplyConfig(const Config& config) {
       ++it;
       continue;
     }
-    for (auto& p : it->second->sd) p->Stop();
     for (auto& [h, l] : it->second->loops) {
       l->Stop(/*stale=*/true);
       m.stopping.push_back(l);
@@ -675,6 +605,11 @@ Status ScrapeManager::ApplyConfig(const Config& config) {
     if (m.pool_targets) m.pool_targets->Remove({it->first});
     it = m.pools.erase(it);
   }
+  std::map<std::string, ServiceDiscoveryConfigs> sets;
+  for (const auto& [job, pool] : m.pools) sets.emplace(job, pool->cfg.service_discovery);
+  lock.unlock();
+  // Outside mu_: the discovery manager reports (through SetGroups) from within ApplyConfig.
+  m.discovery->ApplyConfig(sets);
   if (!errors.empty()) {
     std::string msg = "error creating HTTP clients: ";
     for (size_t i = 0; i < errors.size(); ++i) msg += (i ? "; " : "") + errors[i];
@@ -690,13 +625,17 @@ void ScrapeManager::SetTargetGroups(const std::string& job, const std::string& p
 
 void ScrapeManager::Stop() {
   Impl& m = *impl_;
+  {
+    std::lock_guard l(m.mu_);
+    if (m.stopped) return;
+  }
+  m.discovery->Stop();  // no group updates after this
   std::vector<std::shared_ptr<Loop>> all;
   {
     std::lock_guard l(m.mu_);
     if (m.stopped) return;
     m.stopped = true;
     for (auto& [job, pool] : m.pools) {
-      for (auto& p : pool->sd) p->Stop();
       for (auto& [h, loop] : pool->loops) {
         loop->Stop(/*stale=*/true);
         all.push_back(loop);

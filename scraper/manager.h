@@ -3,10 +3,12 @@
 // The scrape manager: one scrape pool per job of the config, one loop per target, all on a
 // small Boost.Asio thread pool (thousands of targets on a few threads).
 //
-// Targets come from the job's static_configs and http_sd_configs (handled here) and from
-// SetTargetGroups(), which main feeds with what file_sd / dns_sd discovery finds. Each loop
-// scrapes at a stable offset within its interval (a hash of the target), appends the samples
-// of one scrape through one storage::Appender and commits once, with one timestamp.
+// Targets come from the job's service discovery (static_configs, file_sd_configs,
+// dns_sd_configs, http_sd_configs), which the manager runs itself through the
+// DiscoveryManager of scraper/discovery/, and from SetTargetGroups() for any other source.
+// Each loop scrapes at a stable offset within its interval (a hash of the target), appends
+// the samples of one scrape through one storage::Appender and commits once, with one
+// timestamp.
 //
 // ApplyConfig() is the reload: jobs whose config is unchanged keep their loops and caches;
 // changed jobs get new loops (the scrape caches carry over when the series mapping is the
@@ -18,7 +20,6 @@
 //   o.clock = &clock; o.registry = &registry; o.logger = logger;
 //   scraper::ScrapeManager scrapes(storage, o);
 //   if (Status st = scrapes.ApplyConfig(*config); !st.ok()) ...   // at start and on reload
-//   discovery: scrapes.SetTargetGroups(job, "file_sd/0", groups);
 //   shutdown:  scrapes.Stop();   // staleness markers for every target, then joins
 //
 // Thread-safety: every public method may be called from any thread.
@@ -64,8 +65,9 @@ class ScrapeManager {
   // job is applied.
   Status ApplyConfig(const Config& config);
 
-  // Replaces the target groups that `provider` (e.g. "file_sd/0") found for `job`. Groups for
-  // a job that is not configured are kept until it is.
+  // Replaces the target groups that `provider` found for `job`, next to what the job's own
+  // service discovery finds (provider "discovery"). Groups for a job that is not configured
+  // are kept until it is.
   void SetTargetGroups(const std::string& job, const std::string& provider,
                        std::vector<TargetGroup> groups);
 

@@ -215,6 +215,7 @@ AppendResult ScrapeCache::Append(storage::Appender& app, std::string_view body,
       entry = &it->second;
     } else {
       if (auto d = dropped_.find(key); d != dropped_.end()) {
+        if (d->second != iter_) ++seen_dropped_;
         d->second = iter_;
         continue;
       }
@@ -226,6 +227,7 @@ AppendResult ScrapeCache::Append(storage::Appender& app, std::string_view body,
       std::optional<Labels> lset = Mutate(*scraped);
       if (!lset) {
         dropped_.emplace(std::string(key), iter_);
+        ++seen_dropped_;
         continue;
       }
       if (!lset->Has(kMetricName)) {
@@ -244,6 +246,7 @@ AppendResult ScrapeCache::Append(storage::Appender& app, std::string_view body,
     if (options_.sample_limit > 0 && res.samples_post_relabel > options_.sample_limit) {
       sample_limit_hit = true;  // keep counting, append nothing more
     }
+    if (entry->last_iter != iter_) ++seen_series_;
     entry->last_iter = iter_;
     if (sample_limit_hit) continue;
     if (Status st = AppendSample(app, *entry, ts, v); !st.ok()) {
@@ -302,13 +305,20 @@ void ScrapeCache::IterDone(bool success) {
     Inc(counters_.cache_flush_forced);
   }
   if (flush) {
-    std::erase_if(series_, [&](const auto& kv) { return kv.second.last_iter != iter_; });
-    std::erase_if(dropped_, [&](const auto& kv) { return kv.second != iter_; });
+    // Scan only when something was not seen in this scrape (the common case is "all seen").
+    if (seen_series_ < series_.size()) {
+      std::erase_if(series_, [&](const auto& kv) { return kv.second.last_iter != iter_; });
+    }
+    if (seen_dropped_ < dropped_.size()) {
+      std::erase_if(dropped_, [&](const auto& kv) { return kv.second != iter_; });
+    }
     std::lock_guard lock(meta_mu_);
     // Keep metadata for 10 scrapes after its metric disappeared.
     std::erase_if(metadata_, [&](const auto& kv) { return iter_ - kv.second.last_iter > 10; });
     if (!success) tracked_prev_.clear();
   }
+  seen_series_ = 0;
+  seen_dropped_ = 0;
   ++iter_;
 }
 

@@ -134,6 +134,8 @@ class ScrapeCache {
   size_t successful_count_ = 0;
   SeriesMap series_;
   DroppedMap dropped_;
+  size_t seen_series_ = 0;   // distinct entries of series_ seen in the current scrape
+  size_t seen_dropped_ = 0;  // the same for dropped_
   std::vector<Entry*> tracked_prev_;  // tracked in the last successful scrape
   std::vector<Entry*> tracked_cur_;
   // Report series labels (target labels + __name__), built once.

@@ -1,9 +1,7 @@
 #pragma once
 
-// Scrape targets: from a discovered label set to the labels, URL, interval and timeout of a
-// target, as Prometheus' scrape.PopulateLabels does (job, __scheme__, __metrics_path__,
-// __scrape_interval__, __scrape_timeout__ and __param_* defaults, then relabel_configs, then
-// __meta_* removed and instance defaulted to __address__).
+// A scrape target as the loops use it, and the target state the web API reads. Targets are
+// built from discovered groups by scraper/discovery/targets.h (Prometheus' PopulateLabels).
 //
 // Thread-safety: plain values.
 
@@ -16,6 +14,7 @@
 #include "model/labels.h"
 #include "model/sample.h"
 #include "model/status.h"
+#include "scraper/discovery/targets.h"
 
 namespace hearth::scraper {
 
@@ -39,18 +38,9 @@ struct Target {
   Labels TargetLabels() const;
 };
 
-// The result of building the targets of one target group.
-struct GroupTargets {
-  std::vector<Target> active;
-  std::vector<Labels> dropped;     // discovered labels of targets dropped by relabeling
-  std::vector<std::string> errors; // "instance 0 in group x: no address", ...
-};
-
-// Builds one target. nullopt when relabeling drops it; an error for a target that cannot be
-// scraped ("no address", "scrape interval cannot be 0", ...), worded as Prometheus.
-Result<std::optional<Target>> MakeTarget(const ScrapeConfig& cfg, const Labels& target_labels,
-                                         const Labels& group_labels);
-GroupTargets TargetsFromGroup(const ScrapeConfig& cfg, const TargetGroup& group);
+// The scrape target for a populated ScrapeTarget (scraper/discovery/targets.h, which does
+// Prometheus' PopulateLabels). REQUIRES: !st.dropped().
+Target FromScrapeTarget(const ScrapeTarget& st);
 
 enum class TargetHealth { kUnknown, kUp, kDown };
 std::string_view TargetHealthName(TargetHealth h);  // "unknown", "up", "down"

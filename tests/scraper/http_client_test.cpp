@@ -167,3 +167,18 @@ TEST_CASE("HTTP client follows redirects and sends bearer tokens", "[scraper][ht
   REQUIRE(r2.ok());
   CHECK(r2->status == 302);
 }
+
+TEST_CASE("HTTP client goes through proxy_url with absolute-form requests", "[scraper][http]") {
+  FakeTarget proxy;
+  proxy.SetHandler([](const web::HttpRequest& req, web::HttpResponse& res) {
+    res.body = req.target + "|" + std::string(req.Header("host")) + "|" +
+               std::string(req.Header("proxy-authorization"));
+  });
+  HttpClientConfig cfg;
+  cfg.proxy_url = "http://u:p@" + proxy.address();
+  Fixture f(cfg);
+  // The target's name is never resolved by the client: the proxy does that.
+  auto r = f.Get("http://exporter.invalid:9100/metrics?a=b");
+  REQUIRE(r.ok());
+  CHECK(r->body == "http://exporter.invalid:9100/metrics?a=b|exporter.invalid:9100|Basic dTpw");
+}

@@ -85,7 +85,11 @@ TEST_CASE("scrape cache writes staleness markers for series that disappear",
           "[scraper][cache]") {
   Scrape s;
   s.Run("a 1\nb 1\n", 1000);
+  CHECK(s.cache.size() == 2);
   s.Run("a 2\n", 2000);
+  CHECK(s.cache.size() == 1);  // entries not seen in a successful scrape are flushed
+  s.Run("a 3\n", 2500);
+  CHECK(s.cache.size() == 1);
   auto all = Read(s.store, "b");
   auto b = all["{__name__=\"b\", instance=\"h:1\", job=\"api\"}"];
   REQUIRE(b.size() == 2);
@@ -95,8 +99,8 @@ TEST_CASE("scrape cache writes staleness markers for series that disappear",
   auto r = s.Run("garbage{", 3000);
   CHECK_FALSE(r.error.ok());
   auto a = Read(s.store, "a")["{__name__=\"a\", instance=\"h:1\", job=\"api\"}"];
-  REQUIRE(a.size() == 3);
-  CHECK(IsStaleNaN(a[2].v));
+  REQUIRE(a.size() == 4);
+  CHECK(IsStaleNaN(a[3].v));
   auto up = Read(s.store, "up")["{__name__=\"up\", instance=\"h:1\", job=\"api\"}"];
   CHECK(up.back().v == 0);
   CHECK(up.back().t == 3000);
