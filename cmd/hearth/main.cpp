@@ -25,7 +25,6 @@
 #include "model/log.h"
 #include "model/metrics.h"
 #include "query/engine.h"
-#include "scraper/discovery/discovery.h"
 #include "scraper/manager.h"
 #include "tsdb/tsdb.h"
 #include "web/web.h"
@@ -156,9 +155,9 @@ Result<Config> LoadConfig(const ConfigSource& src) {
 // Thread-safety: Apply is serialized by mu_ (SIGHUP and /-/reload may race).
 class Reloader {
  public:
-  Reloader(ConfigSource src, scraper::ScrapeManager& scrapes, DiscoveryManager& discovery,
-           metrics::Registry& registry, const Clock& clock, Logger logger)
-      : src_(std::move(src)), scrapes_(scrapes), discovery_(discovery), clock_(clock),
+  Reloader(ConfigSource src, scraper::ScrapeManager& scrapes, metrics::Registry& registry,
+           const Clock& clock, Logger logger)
+      : src_(std::move(src)), scrapes_(scrapes), clock_(clock),
         logger_(std::move(logger)),
         success_(registry.NewGauge("prometheus_config_last_reload_successful",
                                    "Whether the last configuration reload attempt was successful.")),
@@ -179,16 +178,8 @@ class Reloader {
       logger_.Error("Error reloading config", {{"err", st.message()}});
       return st;
     }
-    // file_sd and dns_sd run in the discovery manager; static and http_sd in the scrapes.
-    std::map<std::string, ServiceDiscoveryConfigs> sets;
-    for (const auto& job : cfg->scrape_configs) {
-      ServiceDiscoveryConfigs sd;
-      sd.file_sd_configs = job.service_discovery.file_sd_configs;
-      sd.dns_sd_configs = job.service_discovery.dns_sd_configs;
-      sets[job.job_name] = std::move(sd);
-    }
+    // The scrape manager runs each job's service discovery (static, file, DNS, HTTP) itself.
     Status st = scrapes_.ApplyConfig(*cfg);
-    discovery_.ApplyConfig(sets);
     current_ = std::make_shared<const Config>(std::move(cfg).value());
     if (!st.ok()) {
       success_.Set(0);
@@ -209,7 +200,6 @@ class Reloader {
  private:
   ConfigSource src_;
   scraper::ScrapeManager& scrapes_;
-  DiscoveryManager& discovery_;
   const Clock& clock_;
   Logger logger_;
   metrics::Gauge& success_;
@@ -318,12 +308,7 @@ int Run(int argc, char** argv) {
   so.registry = &registry;
   so.logger = logger.With({{"component", "scrape manager"}});
   scraper::ScrapeManager scrapes(*db, so);
-  DiscoveryManager discovery(DiscoveryOptions{}, logger.With({{"component", "discovery"}}),
-                             [&scrapes](const std::string& job,
-                                        const std::vector<TargetGroup>& groups) {
-                               scrapes.SetTargetGroups(job, "discovery", groups);
-                             });
-  Reloader reloader(config_source, scrapes, discovery, registry, clock, logger);
+  Reloader reloader(config_source, scrapes, registry, clock, logger);
 
   web::WebOptions wo;
   wo.listen_address = flags.GetString("web.listen-address");
@@ -338,7 +323,6 @@ int Run(int argc, char** argv) {
   if (Status st = web.Start(); !st.ok()) {
     logger.Error("Unable to start web listener", {{"err", st.message()}});
     scrapes.Stop();
-    discovery.Stop();
     (void)db->Close();
     return 1;
   }
@@ -346,7 +330,6 @@ int Run(int argc, char** argv) {
   if (Status st = reloader.Reload(); !st.ok()) {
     web.Stop();
     scrapes.Stop();
-    discovery.Stop();
     (void)db->Close();
     return 1;
   }
@@ -366,7 +349,6 @@ int Run(int argc, char** argv) {
   }
   web.SetReady(false);
   web.Stop();
-  discovery.Stop();
   scrapes.Stop();  // staleness markers for every target
   if (Status st = db->Close(); !st.ok()) {
     logger.Error("Closing storage failed", {{"err", st.message()}});
