@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "query/parser/parser.h"
+#include "tests/query/ast_dump.h"
 
 namespace hearth::promql {
 namespace {
@@ -119,6 +120,53 @@ std::string UnsupportedReason(const std::string& expr, const std::string& error)
   return "";
 }
 
+// Sets `@ ts_ms` on every selector and subquery without an @, except inside a subquery that
+// has one, as Prometheus' promqltest does for its @ re-check.
+void AddAt(Expr* e, int64_t ts_ms) {
+  switch (e->kind) {
+    case NodeKind::kVectorSelector: {
+      auto* vs = static_cast<VectorSelector*>(e);
+      if (vs->at == AtModifier::kNone) {
+        vs->at = AtModifier::kTimestamp;
+        vs->at_timestamp = ts_ms;
+      }
+      return;
+    }
+    case NodeKind::kMatrixSelector:
+      AddAt(static_cast<MatrixSelector*>(e)->vector_selector.get(), ts_ms);
+      return;
+    case NodeKind::kSubquery: {
+      auto* s = static_cast<SubqueryExpr*>(e);
+      if (s->at != AtModifier::kNone) return;
+      s->at = AtModifier::kTimestamp;
+      s->at_timestamp = ts_ms;
+      AddAt(s->expr.get(), ts_ms);
+      return;
+    }
+    case NodeKind::kParen: AddAt(static_cast<ParenExpr*>(e)->expr.get(), ts_ms); return;
+    case NodeKind::kUnary: AddAt(static_cast<UnaryExpr*>(e)->expr.get(), ts_ms); return;
+    case NodeKind::kBinary:
+      AddAt(static_cast<BinaryExpr*>(e)->lhs.get(), ts_ms);
+      AddAt(static_cast<BinaryExpr*>(e)->rhs.get(), ts_ms);
+      return;
+    case NodeKind::kAggregate: {
+      auto* a = static_cast<AggregateExpr*>(e);
+      if (a->param) AddAt(a->param.get(), ts_ms);
+      AddAt(a->expr.get(), ts_ms);
+      return;
+    }
+    case NodeKind::kCall:
+      for (auto& arg : static_cast<Call*>(e)->args) AddAt(arg.get(), ts_ms);
+      return;
+    case NodeKind::kStepInvariant:
+      AddAt(static_cast<StepInvariantExpr*>(e)->expr.get(), ts_ms);
+      return;
+    case NodeKind::kNumberLiteral:
+    case NodeKind::kStringLiteral:
+      return;
+  }
+}
+
 TEST_CASE("every eval expression of Prometheus' test files parses", "[query][parser][testdata]") {
   const fs::path dir = TestdataDir();
   if (dir.empty()) {
@@ -135,12 +183,21 @@ TEST_CASE("every eval expression of Prometheus' test files parses", "[query][par
     auto r = ParseExpr(ev.expr);
     if (r.ok()) {
       ++parsed;
-      // Format parses back to the same canonical form.
+      // Format parses back to the same tree, and prints the same again.
       const std::string canonical = Format(**r);
       auto again = ParseExpr(canonical);
       INFO("canonical: " << canonical);
       REQUIRE(again.ok());
+      CHECK(testing::Dump(**again) == testing::Dump(**r));
       CHECK(Format(**again) == canonical);
+      // The test runner re-checks instant evals with `@ <eval time>` on every selector that has
+      // none, by printing the tree: that text parses to the same tree too.
+      AddAt(r->get(), 1234567);
+      const std::string with_at = Format(**r);
+      auto at = ParseExpr(with_at);
+      INFO("with @: " << with_at);
+      REQUIRE(at.ok());
+      CHECK(testing::Dump(**at) == testing::Dump(**r));
       continue;
     }
     std::string reason = UnsupportedReason(ev.expr, r.status().message());
