@@ -1,7 +1,8 @@
 // Every `eval` expression of Prometheus' own PromQL test files parses and round-trips through
 // Format, except the experimental syntax Hearth does not support (listed below, each with the
-// reason). The test files live in ../shared/promql-testdata (override with
-// HEARTH_PROMQL_TESTDATA); the test is skipped with a message when they are absent.
+// reason). The test files are the copy in tests/query/promqltest/testdata, else
+// ../shared/promql-testdata (override with HEARTH_PROMQL_TESTDATA); the test is skipped with a
+// message when none is found.
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -23,7 +24,8 @@ namespace fs = std::filesystem;
 fs::path TestdataDir() {
   if (const char* env = std::getenv("HEARTH_PROMQL_TESTDATA")) return env;
   const fs::path src = HEARTH_SOURCE_DIR;
-  for (const fs::path& p : {src / ".." / "shared" / "promql-testdata",
+  for (const fs::path& p : {src / "tests" / "query" / "promqltest" / "testdata",
+                            src / ".." / "shared" / "promql-testdata",
                             src / ".." / ".." / "shared" / "promql-testdata"}) {
     if (fs::is_directory(p)) return p;
   }
