@@ -21,17 +21,20 @@
 #include "model/duration.h"
 #include "model/labels.h"
 #include "model/strutil.h"
+#include "query/parser/checker.h"
 #include "query/parser/functions.h"
 #include "query/parser/lexer.h"
+#include "query/parser/numbers.h"
 #include "query/parser/parser.h"
 
 namespace hearth::promql {
 namespace {
 
 // Nesting bounds keep recursion (here, in the printer, the checker and the tree's destructor)
-// well within the stack for any input.
-constexpr int kMaxNesting = 1000;  // parentheses, calls, unary operators
-constexpr int kMaxTreeDepth = 5000;
+// well within the stack for any input, sanitizer builds included (a nesting level costs about
+// 8 KB of stack under ASan). Prometheus has no such bounds; no real query comes near them.
+constexpr int kMaxNesting = 256;  // parentheses, calls, aggregations, unary operators
+constexpr int kMaxTreeDepth = 2000;
 
 struct ParseError {
   int pos;
@@ -56,112 +59,6 @@ Status ToStatus(std::string_view input, const ParseError& e) {
                 fmt::format("{}: parse error: {}", PositionString(input, e.pos), e.msg));
 }
 
-bool IsSpaceChar(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-// Go's underscoreOK (strconv): underscores only between digits or after a base prefix.
-bool UnderscoreOK(std::string_view s) {
-  char saw = '^';
-  size_t i = 0;
-  bool hex = false;
-  auto lower = [](char c) { return static_cast<char>(c | 0x20); };
-  if (s.size() >= 2 && s[0] == '0' && (lower(s[1]) == 'b' || lower(s[1]) == 'o' ||
-                                       lower(s[1]) == 'x')) {
-    i = 2;
-    saw = '0';
-    hex = lower(s[1]) == 'x';
-  }
-  for (; i < s.size(); ++i) {
-    char c = s[i];
-    if ((c >= '0' && c <= '9') || (hex && lower(c) >= 'a' && lower(c) <= 'f')) {
-      saw = '0';
-      continue;
-    }
-    if (c == '_') {
-      if (saw != '0') return false;
-      saw = '_';
-      continue;
-    }
-    if (saw == '_') return false;
-    saw = '!';
-  }
-  return saw != '_';
-}
-
-// Go's strconv.ParseInt(s, 0, 64) for the unsigned texts the lexer produces.
-std::optional<int64_t> ParseIntBase0(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  const std::string_view orig = s;
-  int base = 10;
-  if (s.size() >= 3 && s[0] == '0' && (s[1] | 0x20) == 'x') {
-    base = 16;
-    s.remove_prefix(2);
-  } else if (s.size() >= 3 && s[0] == '0' && ((s[1] | 0x20) == 'o' || (s[1] | 0x20) == 'b')) {
-    base = (s[1] | 0x20) == 'o' ? 8 : 2;
-    s.remove_prefix(2);
-  } else if (s[0] == '0') {
-    base = 8;
-    s.remove_prefix(1);
-  }
-  uint64_t v = 0;
-  bool underscores = false;
-  bool any = base == 8;  // a lone "0" is valid
-  for (char c : s) {
-    if (c == '_') {
-      underscores = true;
-      continue;
-    }
-    int d;
-    if (c >= '0' && c <= '9') {
-      d = c - '0';
-    } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
-      d = (c | 0x20) - 'a' + 10;
-    } else {
-      return std::nullopt;
-    }
-    if (d >= base) return std::nullopt;
-    if (v > (std::numeric_limits<uint64_t>::max() - static_cast<uint64_t>(d)) /
-                static_cast<uint64_t>(base)) {
-      return std::nullopt;  // out of range: the caller falls back to a float
-    }
-    v = v * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
-    any = true;
-  }
-  if (!any || (underscores && !UnderscoreOK(orig))) return std::nullopt;
-  if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
-  return static_cast<int64_t>(v);
-}
-
-// Go's strconv.ParseFloat(s, 64) for the texts the lexer produces (decimal with optional
-// fraction, exponent and underscores; "Inf", "NaN" in any case). Sets *range_error when the
-// value overflows (the result is then ±Inf, as in Go).
-std::optional<double> ParseFloatGo(std::string_view s, bool* range_error) {
-  *range_error = false;
-  std::string lower = ToLowerAscii(s);
-  if (lower == "inf" || lower == "infinity") return std::numeric_limits<double>::infinity();
-  if (lower == "nan") return std::numeric_limits<double>::quiet_NaN();
-  std::string buf;
-  buf.reserve(s.size());
-  bool underscores = false;
-  bool digits = false;
-  for (char c : s) {
-    if (c == '_') {
-      underscores = true;
-      continue;
-    }
-    if (c >= '0' && c <= '9') digits = true;
-    if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-')) {
-      return std::nullopt;
-    }
-    buf.push_back(c);
-  }
-  if (!digits || (underscores && !UnderscoreOK(s))) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  double v = std::strtod(buf.c_str(), &end);
-  if (end != buf.c_str() + buf.size()) return std::nullopt;
-  if (errno == ERANGE && std::isinf(v)) *range_error = true;
-  return v;
-}
 
 // Go's %f for the "timestamp out of bounds" message.
 std::string FormatGoF(double v) {
@@ -396,7 +293,7 @@ class Parser {
     if (cur_.type == Tok::kEOF) Fail(0, "no expression found in input");
     ExprPtr e = ParseExpr();
     if (cur_.type != Tok::kEOF) UnexpectedInExpr();
-    Check(*e);
+    if (auto err = CheckTypes(*e, input_)) Fail(err->pos, std::move(err->msg));
     return e;
   }
 
@@ -1256,199 +1153,6 @@ class Parser {
     Advance();
   }
 
-  // ---- Type checks (Prometheus' checkAST) ----
-
-  [[noreturn]] void ExpectTypeFail(const Expr& e, ValueType want, std::string_view context,
-                                   ValueType got) {
-    Fail(e.pos.start, fmt::format("expected type {} in {}, got {}", DocumentedTypeName(want),
-                                  context, DocumentedTypeName(got)));
-  }
-
-  // The operator's position in a binary expression: from the end of the left side to the
-  // start of the right side, trimmed of spaces.
-  int OperatorPos(const BinaryExpr& b) const {
-    size_t p = static_cast<size_t>(b.lhs->pos.end);
-    while (p < input_.size() && IsSpaceChar(input_[p])) ++p;
-    return static_cast<int>(p);
-  }
-
-  ValueType Check(Expr& node, bool bypass_empty_matcher_check = false) {
-    switch (node.kind) {
-      case NodeKind::kAggregate: {
-        auto& a = static_cast<AggregateExpr&>(node);
-        if (ValueType t = Check(*a.expr); t != ValueType::kVector) {
-          ExpectTypeFail(*a.expr, ValueType::kVector, "aggregation expression", t);
-        }
-        if (a.param) {
-          ValueType want =
-              a.op == AggregateOp::kCountValues ? ValueType::kString : ValueType::kScalar;
-          if (ValueType t = Check(*a.param); t != want) {
-            ExpectTypeFail(*a.param, want, "aggregation parameter", t);
-          }
-        }
-        break;
-      }
-      case NodeKind::kBinary: {
-        auto& b = static_cast<BinaryExpr&>(node);
-        ValueType lt = Check(*b.lhs);
-        ValueType rt = Check(*b.rhs);
-        const bool comparison = IsComparison(b.op);
-        const bool set_op = IsSetOperator(b.op);
-        if (b.return_bool && !comparison) {
-          Fail(OperatorPos(b), "bool modifier can only be used on comparison operators");
-        }
-        if (comparison && !b.return_bool && lt == ValueType::kScalar &&
-            rt == ValueType::kScalar) {
-          Fail(OperatorPos(b), "comparisons between scalars must use BOOL modifier");
-        }
-        if (b.matching) {
-          VectorMatching& vm = *b.matching;
-          if (set_op && vm.card == VectorMatching::Cardinality::kOneToOne) {
-            vm.card = VectorMatching::Cardinality::kManyToMany;
-          }
-          if (vm.on) {
-            for (const auto& l1 : vm.matching_labels) {
-              for (const auto& l2 : vm.include) {
-                if (l1 == l2) {
-                  Fail(OperatorPos(b),
-                       fmt::format("label {} must not occur in ON and GROUP clause at once",
-                                   QuoteGo(l1)));
-                }
-              }
-            }
-          }
-        }
-        if (lt != ValueType::kScalar && lt != ValueType::kVector) {
-          Fail(b.lhs->pos.start, "binary expression must contain only scalar and instant vector types");
-        }
-        if (rt != ValueType::kScalar && rt != ValueType::kVector) {
-          Fail(b.rhs->pos.start, "binary expression must contain only scalar and instant vector types");
-        }
-        if ((lt != ValueType::kVector || rt != ValueType::kVector) && b.matching) {
-          if (!b.matching->matching_labels.empty()) {
-            Fail(b.pos.start, "vector matching only allowed between instant vectors");
-          }
-          b.matching.reset();
-        } else if (set_op && b.matching) {
-          auto card = b.matching->card;
-          if (card == VectorMatching::Cardinality::kOneToMany ||
-              card == VectorMatching::Cardinality::kManyToOne) {
-            Fail(b.pos.start,
-                 fmt::format("no grouping allowed for {} operation", QuoteGo(BinaryOpString(b.op))));
-          }
-        }
-        if ((lt == ValueType::kScalar || rt == ValueType::kScalar) && set_op) {
-          Fail(b.pos.start, fmt::format("set operator {} not allowed in binary scalar expression",
-                                        QuoteGo(BinaryOpString(b.op))));
-        }
-        break;
-      }
-      case NodeKind::kCall: {
-        auto& c = static_cast<Call&>(node);
-        const FunctionSpec& f = *c.func;
-        const size_t nargs = f.arg_types.size();
-        const std::string fname = QuoteGo(f.name);
-        if (f.variadic == 0) {
-          if (nargs != c.args.size()) {
-            Fail(c.pos.start, fmt::format("expected {} argument(s) in call to {}, got {}", nargs,
-                                          fname, c.args.size()));
-          }
-        } else {
-          size_t na = nargs - 1;
-          if (na > c.args.size()) {
-            Fail(c.pos.start, fmt::format("expected at least {} argument(s) in call to {}, got {}",
-                                          na, fname, c.args.size()));
-          }
-          if (f.variadic > 0 && na + static_cast<size_t>(f.variadic) < c.args.size()) {
-            Fail(c.pos.start, fmt::format("expected at most {} argument(s) in call to {}, got {}",
-                                          na + static_cast<size_t>(f.variadic), fname,
-                                          c.args.size()));
-          }
-        }
-        bool info_labels = false;
-        if (f.name == "info" && c.args.size() > 1) {
-          const Expr& a1 = *c.args[1];
-          if (a1.Type() != ValueType::kVector) {
-            Fail(c.pos.start, fmt::format("expected type instant vector in call to function {}, "
-                                          "got {}",
-                                          fname, DocumentedTypeName(a1.Type())));
-          }
-          if (a1.kind != NodeKind::kVectorSelector) {
-            Fail(a1.pos.start, "expected label selectors only");
-          }
-          if (!static_cast<const VectorSelector&>(a1).name.empty()) {
-            Fail(a1.pos.start, "expected label selectors only, got vector selector instead");
-          }
-          info_labels = true;
-        }
-        for (size_t i = 0; i < c.args.size(); ++i) {
-          size_t ti = i;
-          if (ti >= nargs) {
-            if (f.variadic == 0) break;
-            ti = nargs - 1;
-          }
-          ValueType t = Check(*c.args[i], info_labels && i == 1);
-          if (t != f.arg_types[ti]) {
-            Fail(c.args[i]->pos.start,
-                 fmt::format("expected type {} in call to function {}, got {}",
-                             DocumentedTypeName(f.arg_types[ti]), fname, DocumentedTypeName(t)));
-          }
-        }
-        break;
-      }
-      case NodeKind::kParen:
-        Check(*static_cast<ParenExpr&>(node).expr);
-        break;
-      case NodeKind::kUnary: {
-        auto& u = static_cast<UnaryExpr&>(node);
-        ValueType t = Check(*u.expr);
-        if (t != ValueType::kScalar && t != ValueType::kVector) {
-          Fail(u.pos.start, fmt::format("unary expression only allowed on expressions of type "
-                                        "scalar or instant vector, got {}",
-                                        QuoteGo(DocumentedTypeName(t))));
-        }
-        break;
-      }
-      case NodeKind::kSubquery: {
-        auto& s = static_cast<SubqueryExpr&>(node);
-        ValueType t = Check(*s.expr);
-        if (t != ValueType::kVector) {
-          Fail(s.pos.start, fmt::format("subquery is only allowed on instant vector, got {} instead",
-                                        ValueTypeName(t)));
-        }
-        break;
-      }
-      case NodeKind::kMatrixSelector:
-        Check(*static_cast<MatrixSelector&>(node).vector_selector);
-        break;
-      case NodeKind::kVectorSelector: {
-        auto& vs = static_cast<VectorSelector&>(node);
-        if (!vs.name.empty()) {
-          // The last matcher is the one for the name written outside the braces.
-          for (size_t i = 0; i + 1 < vs.matchers.size(); ++i) {
-            if (vs.matchers[i].name() == kMetricName) {
-              Fail(vs.pos.start, fmt::format("metric name must not be set twice: {} or {}",
-                                             QuoteGo(vs.name), QuoteGo(vs.matchers[i].value())));
-            }
-          }
-          break;
-        }
-        if (!bypass_empty_matcher_check) {
-          bool non_empty = std::any_of(vs.matchers.begin(), vs.matchers.end(),
-                                       [](const Matcher& m) { return !m.MatchesEmpty(); });
-          if (!non_empty) {
-            Fail(vs.pos.start, "vector selector must contain at least one non-empty matcher");
-          }
-        }
-        break;
-      }
-      case NodeKind::kNumberLiteral:
-      case NodeKind::kStringLiteral:
-      case NodeKind::kStepInvariant:
-        break;
-    }
-    return node.Type();
-  }
 
   std::string_view input_;
   Lexer lex_;

@@ -367,17 +367,23 @@ TEST_CASE("parser bounds nesting instead of exhausting the stack", "[query][pars
 
   // A long flat chain builds a deep left-leaning tree: refused past the tree depth bound.
   std::string chain = "a";
-  for (int i = 0; i < 20000; ++i) chain += " + a";
+  for (int i = 0; i < 2000; ++i) chain += " + a";
   r = ParseExpr(chain);
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().message().find("nested too deeply") != std::string::npos);
 
-  // A realistic long chain is fine, and prints back.
+  // A realistic long chain and realistic nesting are fine, and print back.
   std::string ok = "a";
   for (int i = 0; i < 1000; ++i) ok += " or a";
   r = ParseExpr(ok);
   REQUIRE(r.ok());
   CHECK(Format(**r) == ok);
+  CHECK(ParseExpr(Prettify(**r)).ok());
+  std::string nested = "x";
+  for (int i = 0; i < 80; ++i) nested = "sum(-(" + nested + "))";
+  r = ParseExpr(nested);
+  REQUIRE(r.ok());
+  CHECK(Format(**r) == nested);
 }
 
 }  // namespace
