@@ -499,6 +499,10 @@ TEST_CASE("a missing config file is an error naming it", "[config]") {
   auto c = LoadConfigFile("/nonexistent/prometheus.yml");
   REQUIRE_FALSE(c.ok());
   CHECK_THAT(c.status().message(), Catch::Contains("/nonexistent/prometheus.yml"));
+  TempDir dir;
+  auto d = LoadConfigFile(dir.path());
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.status().message() == "read " + dir.path() + ": is a directory");
 }
 
 TEST_CASE("rendered config shows defaults, hides secrets and loads back the same", "[config]") {
