@@ -392,6 +392,8 @@ TEST_CASE("bad configs fail naming file, line and column in Prometheus' words", 
        "test.yml:1:17: cannot unmarshal !!map into []*config.ScrapeConfig"},
       {"global: [\n", "test.yml:2:1: yaml: end of sequence flow not found"},
       {"bogus: 1\n", "test.yml:1:1: field bogus not found in type config.Config"},
+      {"global:\n  scrape_interval: 1\xffm\n",
+       "test.yml:2:21: yaml: invalid UTF-8 octet sequence"},
   };
   for (const Case& c : cases) {
     std::string err = LoadError(c.yaml);
