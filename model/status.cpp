@@ -16,6 +16,7 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kResourceExhausted: return "resource exhausted";
     case StatusCode::kInternal: return "internal";
     case StatusCode::kUnimplemented: return "unimplemented";
+    case StatusCode::kExecution: return "execution";
     case StatusCode::kOutOfOrderSample: return "out of order sample";
     case StatusCode::kOutOfBounds: return "out of bounds";
     case StatusCode::kDuplicateSampleForTimestamp: return "duplicate sample for timestamp";

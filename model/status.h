@@ -27,6 +27,7 @@ enum class StatusCode {
   kResourceExhausted, // a limit was hit (max samples, body size, queue capacity)
   kInternal,
   kUnimplemented,
+  kExecution,         // a query failed while evaluating (PromQL runtime errors)
   // Append outcomes that Prometheus counts by reason; the sample is skipped, the batch goes on.
   kOutOfOrderSample,
   kOutOfBounds,
