@@ -1351,6 +1351,10 @@ Result<std::vector<std::string>> Glob(const std::string& pattern) {
 }
 
 Result<std::string> ReadWholeFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Errorf(StatusCode::kInvalidArgument, "read {}: is a directory", path);
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return Errorf(StatusCode::kNotFound, "open {}: {}", path, std::strerror(errno));

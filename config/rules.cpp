@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -237,6 +238,13 @@ RuleParseResult ParseRuleFile(std::string_view text, std::string_view path,
 }
 
 RuleParseResult LoadRuleFile(const std::string& path, const RuleExprValidator& validate_expr) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    RuleParseResult out;
+    out.file.path = path;
+    out.errors.push_back(fmt::format("read {}: is a directory", path));
+    return out;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     RuleParseResult out;

@@ -13,6 +13,7 @@
 #include "config/load.h"
 #include "config/target_groups.h"
 #include "model/strutil.h"
+#include "query/parser/parser.h"
 
 namespace hearth::ctl {
 namespace {
@@ -242,9 +243,7 @@ int ExitCode(bool failed, bool has_errors, const CheckFlags& f) {
 }  // namespace
 
 RuleExprValidator DefaultExprValidator() {
-  // Wire the PromQL parser here when query/parser lands, e.g.
-  //   return [](std::string_view e) { return ParseExpr(e).status(); };
-  return nullptr;
+  return [](std::string_view expr) { return promql::ParseExpr(expr).status(); };
 }
 
 int RunCheckConfig(const std::vector<std::string>& args, const CheckIo& io) {

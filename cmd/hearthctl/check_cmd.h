@@ -19,8 +19,7 @@ struct CheckIo {
   RuleExprValidator validate_expr;
 };
 
-// The expression check hearthctl uses: PromQL parsing once query/parser is linked in (the one
-// place to wire it); until then nullptr, so only the presence of `expr` is checked.
+// The expression check hearthctl uses: the PromQL parser (query/parser).
 RuleExprValidator DefaultExprValidator();
 
 int RunCheckConfig(const std::vector<std::string>& args, const CheckIo& io);

@@ -109,6 +109,43 @@ std::optional<double> ResolveFloat(std::string_view s) {
   return ParseGoFloat(t);
 }
 
+// The offset of the first byte that does not start a valid UTF-8 sequence (npos if none).
+size_t FirstInvalidUtf8(std::string_view s) {
+  const auto* u = reinterpret_cast<const unsigned char*>(s.data());
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = u[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return i;
+    }
+    for (size_t k = 1; k <= n; ++k) {
+      if (i + k >= s.size() || (u[i + k] & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (u[i + k] & 0x3F);
+    }
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return i;
+    }
+    i += n + 1;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 std::string DescribeNode(const YAML::Node& n) {
@@ -132,6 +169,23 @@ std::string DescribeNode(const YAML::Node& n) {
 }
 
 Result<YAML::Node> ParseYaml(std::string_view text, std::string_view file) {
+  if (size_t bad = FirstInvalidUtf8(text); bad != std::string_view::npos) {
+    // go-yaml refuses input that is not UTF-8 (a YAML stream is Unicode text); name the spot.
+    YAML::Mark mark = YAML::Mark::null_mark();
+    mark.pos = static_cast<int>(bad);
+    mark.line = 0;
+    mark.column = 0;
+    for (size_t i = 0; i < bad; ++i) {
+      if (text[i] == '\n') {
+        ++mark.line;
+        mark.column = 0;
+      } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+        ++mark.column;
+      }
+    }
+    YamlReader r{std::string(file)};
+    return r.Error(mark, "yaml: invalid UTF-8 octet sequence");
+  }
   try {
     return YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {

@@ -392,6 +392,8 @@ TEST_CASE("bad configs fail naming file, line and column in Prometheus' words", 
        "test.yml:1:17: cannot unmarshal !!map into []*config.ScrapeConfig"},
       {"global: [\n", "test.yml:2:1: yaml: end of sequence flow not found"},
       {"bogus: 1\n", "test.yml:1:1: field bogus not found in type config.Config"},
+      {"global:\n  scrape_interval: 1\xffm\n",
+       "test.yml:2:21: yaml: invalid UTF-8 octet sequence"},
   };
   for (const Case& c : cases) {
     std::string err = LoadError(c.yaml);
@@ -499,6 +501,10 @@ TEST_CASE("a missing config file is an error naming it", "[config]") {
   auto c = LoadConfigFile("/nonexistent/prometheus.yml");
   REQUIRE_FALSE(c.ok());
   CHECK_THAT(c.status().message(), Catch::Contains("/nonexistent/prometheus.yml"));
+  TempDir dir;
+  auto d = LoadConfigFile(dir.path());
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.status().message() == "read " + dir.path() + ": is a directory");
 }
 
 TEST_CASE("rendered config shows defaults, hides secrets and loads back the same", "[config]") {

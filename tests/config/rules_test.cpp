@@ -152,6 +152,10 @@ TEST_CASE("a missing rule file is one error naming it", "[config][rules]") {
   auto joined = hearth::LoadRuleFileOrError("/nonexistent/rules.yml");
   REQUIRE_FALSE(joined.ok());
   CHECK_THAT(joined.status().message(), Catch::StartsWith("/nonexistent/rules.yml: open "));
+  TempDir dir;
+  auto d = LoadRuleFile(dir.path());
+  REQUIRE(d.errors.size() == 1);
+  CHECK(d.errors[0] == "read " + dir.path() + ": is a directory");
 }
 
 TEST_CASE("duplicate recording rules are found", "[config][rules]") {

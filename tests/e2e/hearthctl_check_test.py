@@ -90,6 +90,14 @@ class CheckTest(unittest.TestCase):
             "bad.rules.yml: 6:5: groupname: \"g\" is repeated in the same file",
         ])
 
+    def test_bad_expression_is_reported_by_the_promql_parser(self):
+        self.write("expr.yml", "groups:\n  - name: g\n    rules:\n      - alert: A\n"
+                               "        expr: sum(\n")
+        rc, _, err = run("check", "rules", "expr.yml", cwd=self.dir)
+        self.assertEqual(rc, 1)
+        self.assertEqual(err, "  FAILED:\nexpr.yml: 5:15: group \"g\", rule 1, \"A\": could not "
+                              "parse expression: 1:5: parse error: unclosed left parenthesis\n")
+
     def test_duplicate_rules_are_a_lint_error(self):
         self.write("dup.yml", "groups:\n- name: a\n  rules:\n  - record: x\n    expr: up\n"
                               "  - record: x\n    expr: up\n")
