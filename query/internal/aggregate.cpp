@@ -150,6 +150,42 @@ class Folder {
     }
   }
 
+  // Adds the points of one series (on the evaluator's step grid) to group g.
+  void AddSeries(uint32_t g, const std::vector<Sample>& pts, const Evaluator& ev) {
+    if (pts.empty()) return;
+    if (g >= groups_) Grow(g + 1);
+    const size_t base = static_cast<size_t>(g) * steps_;
+    // Points are sorted and on the grid: step indexes advance without dividing each time.
+    size_t idx = ev.StepIndex(pts[0].t);
+    int64_t t = pts[0].t;
+    const int64_t interval = ev.interval();
+    auto next_index = [&](int64_t pt) {
+      if (pt == t + interval) {
+        t = pt;
+        return ++idx;
+      }
+      t = pt;
+      idx = ev.StepIndex(pt);
+      return idx;
+    };
+    if (op_ == AggregateOp::kSum) {
+      for (size_t k = 0; k < pts.size(); ++k) {
+        const size_t i = base + (k == 0 ? idx : next_index(pts[k].t));
+        if (!seen_[i]) {
+          seen_[i] = 1;
+          value_[i] = pts[k].v;
+          c_[i] = 0;
+        } else {
+          KahanInc(pts[k].v, &value_[i], &c_[i]);
+        }
+      }
+      return;
+    }
+    for (size_t k = 0; k < pts.size(); ++k) {
+      Add(g, k == 0 ? idx : next_index(pts[k].t), pts[k].v);
+    }
+  }
+
   // The final value of group g at a step, if the group had input there.
   bool Result(uint32_t g, size_t step, double* out) const {
     if (g >= groups_) return false;
@@ -203,7 +239,7 @@ Value FoldAggregate(Evaluator& ev, const AggregateExpr& agg, std::vector<std::st
     uint32_t g = grouper.GroupOf(s.labels);
     if (g >= drop.size()) drop.resize(g + 1, 0);
     if (s.drop_name) drop[g] = 1;
-    for (const Sample& p : s.points) folder.Add(g, ev.StepIndex(p.t), p.v);
+    folder.AddSeries(g, s.points, ev);
   };
   if (CanStream(*agg.expr) && !Evaluator::IsStepInvariant(*agg.expr)) {
     StreamSeries(ev, *agg.expr, [&](Series&& s) {

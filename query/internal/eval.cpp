@@ -484,24 +484,34 @@ int64_t ReadSeries(const storage::Series& series, int64_t mint, int64_t maxt, bo
                    std::vector<Sample>* out) {
   auto it = series.Iterator();
   if (!it->Seek(mint)) return 0;
-  int64_t read = 0;
   Sample first = it->At();
   if (first.t > maxt) return 1;
-  read++;
-  if (!(skip_stale && IsStaleNaN(first.v))) out->push_back(first);
-  Sample buf[256];
+  int64_t read = 1;
+  const size_t base = out->size();
+  out->push_back(first);
+  // Decode in batches straight into the output, then trim past maxt and drop stale markers.
+  constexpr size_t kBatch = 512;
   for (;;) {
-    size_t n = it->NextBatch(std::span<Sample>(buf, 256));
+    const size_t old = out->size();
+    out->resize(old + kBatch);
+    size_t n = it->NextBatch(std::span<Sample>(out->data() + old, kBatch));
+    out->resize(old + n);
+    read += static_cast<int64_t>(n);
     if (n == 0) break;
-    for (size_t i = 0; i < n; ++i) {
-      read++;
-      if (buf[i].t > maxt) return read;
-      if (skip_stale && IsStaleNaN(buf[i].v)) continue;
-      out->push_back(buf[i]);
+    if (out->back().t > maxt) {
+      auto cut = std::upper_bound(out->begin() + static_cast<ptrdiff_t>(old), out->end(), maxt,
+                                  [](int64_t t, const Sample& x) { return t < x.t; });
+      out->erase(cut, out->end());
+      break;
     }
   }
   if (Status st = it->status(); !st.ok()) {
     throw EvalError(Status(StatusCode::kExecution, "expanding series: " + st.message()));
+  }
+  if (skip_stale) {
+    auto b = out->begin() + static_cast<ptrdiff_t>(base);
+    out->erase(std::remove_if(b, out->end(), [](const Sample& x) { return IsStaleNaN(x.v); }),
+               out->end());
   }
   return read;
 }

@@ -88,28 +88,29 @@ struct Window {
   double p0 = 0, p1 = 0;  // scalar parameters at this step
 };
 
-// Prometheus' extrapolatedRate for floats.
+// Prometheus' extrapolatedRate for floats (computed in ms with as few divisions as possible:
+// this runs once per series and step).
 std::optional<double> ExtrapolatedRate(const Window& w, bool is_counter, bool is_rate,
                                        double correction) {
-  if (w.s.size() < 2) return std::nullopt;
+  const size_t n = w.s.size();
+  if (n < 2) return std::nullopt;
   const Sample& first = w.s.front();
   const Sample& last = w.s.back();
-  double result = last.v - first.v + correction;
-  double to_start = static_cast<double>(first.t - w.wstart) / 1000;
-  double to_end = static_cast<double>(w.wend - last.t) / 1000;
-  double sampled = static_cast<double>(last.t - first.t) / 1000;
-  double avg = sampled / static_cast<double>(w.s.size() - 1);
-  double threshold = avg * 1.1;
+  const double result = last.v - first.v + correction;
+  double to_start = static_cast<double>(first.t - w.wstart);
+  double to_end = static_cast<double>(w.wend - last.t);
+  const double sampled = static_cast<double>(last.t - first.t);
+  const double avg = sampled / static_cast<double>(n - 1);
+  const double threshold = avg * 1.1;
   if (to_start >= threshold) to_start = avg / 2;
-  if (is_counter) {
-    double to_zero = to_start;
-    if (result > 0 && first.v >= 0) to_zero = sampled * (first.v / result);
-    if (to_zero < to_start) to_start = to_zero;
+  // A counter does not go below zero: extrapolate at most to where it would reach zero.
+  if (is_counter && result > 0 && first.v >= 0 && sampled * first.v < to_start * result) {
+    to_start = sampled * (first.v / result);
   }
   if (to_end >= threshold) to_end = avg / 2;
-  double factor = (sampled + to_start + to_end) / sampled;
-  if (is_rate) factor /= static_cast<double>(w.range) / 1000;
-  return result * factor;
+  double extended = sampled + to_start + to_end;
+  if (is_rate) return result * extended / (sampled * (static_cast<double>(w.range) / 1000));
+  return result * (extended / sampled);
 }
 
 double CounterCorrection(std::span<const Sample> s) {
