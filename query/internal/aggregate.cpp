@@ -237,7 +237,11 @@ Value FoldAggregate(Evaluator& ev, const AggregateExpr& agg, std::vector<std::st
   std::vector<uint8_t> drop;  // per group
   auto fold = [&](const Series& s) {
     uint32_t g = grouper.GroupOf(s.labels);
-    if (g >= drop.size()) drop.resize(g + 1, 0);
+    if (g >= drop.size()) {
+      // Each group holds one accumulator per step: count them against max_samples.
+      q->AddSamples(static_cast<int64_t>((g + 1 - drop.size()) * steps));
+      drop.resize(g + 1, 0);
+    }
     if (s.drop_name) drop[g] = 1;
     folder.AddSeries(g, s.points, ev);
   };
