@@ -445,3 +445,56 @@ TEST_CASE("scalar() and vector(time()) convert between types", "[query][engine]"
 
 }  // namespace
 }  // namespace hearth::promql
+
+namespace hearth::promql {
+namespace {
+
+TEST_CASE("string queries: annotations carry line:column positions", "[query][engine]") {
+  Fixture f;
+  f.Load({{"__name__", "x"}}, kMin, {1, 2, 3});
+  auto r = f.engine.Instant(f.store, "rate(x[5m])", 2 * kMin);
+  REQUIRE(r.ok());
+  REQUIRE(r->annotations.infos.size() == 1);
+  CHECK(r->annotations.infos[0] ==
+        "PromQL info: metric might not be a counter, name does not end in "
+        "_total/_sum/_count/_bucket: \"x\" (1:6)");
+  auto s = f.engine.Range(f.store, "sum(\n  sort(x))", 0, 2 * kMin, kMin);
+  REQUIRE(s.ok());
+  REQUIRE(s->annotations.warnings.size() == 1);
+  CHECK(s->annotations.warnings[0] ==
+        "PromQL warning: sort is ineffective for range queries since results are always "
+        "ordered by labels (2:3)");
+}
+
+TEST_CASE("string queries: parse errors and type errors are kInvalidArgument", "[query][engine]") {
+  Fixture f;
+  auto a = f.engine.Instant(f.store, "sum(", 0);
+  REQUIRE_FALSE(a.ok());
+  CHECK(a.status().code() == StatusCode::kInvalidArgument);
+  CHECK(a.status().message().find("parse error") != std::string::npos);
+  auto b = f.engine.Range(f.store, "x[5m]", 0, kMin, kMin);
+  REQUIRE_FALSE(b.ok());
+  CHECK(b.status().code() == StatusCode::kInvalidArgument);
+  CHECK(b.status().message() ==
+        "invalid expression type \"range vector\" for range query, must be Scalar or instant "
+        "Vector");
+  auto c = f.engine.Range(f.store, "x", 0, kMin, 0);
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("string queries: instant range selector returns a matrix of raw samples",
+          "[query][engine]") {
+  Fixture f;
+  f.Load({{"__name__", "m"}}, 10 * kSec, {1, 2, StaleNaN(), 4, 5, 6, 7});
+  auto r = f.engine.Instant(f.store, "m[40s]", 60 * kSec);
+  REQUIRE(r.ok());
+  const auto& m = std::get<Matrix>(r->value);
+  REQUIRE(m.size() == 1);
+  REQUIRE(m[0].samples.size() == 4);  // (20s, 60s]: 30s..60s; the stale marker at 20s is out
+  CHECK(m[0].samples[0].t == 30 * kSec);
+  CHECK(m[0].samples[0].v == 4);
+}
+
+}  // namespace
+}  // namespace hearth::promql
