@@ -89,9 +89,7 @@ class StoredIterator final : public storage::SampleIterator {
                             [](const Sample& a, int64_t t) { return a.t < t; }) -
            s.begin() - 1;
   }
-  bool Next() override {
-    return ++pos_ < static_cast<ptrdiff_t>(s_.size()) && s_[pos_].t <= maxt_;
-  }
+  bool Next() override { return ++pos_ < static_cast<ptrdiff_t>(s_.size()) && s_[pos_].t <= maxt_; }
   bool Seek(int64_t t) override {
     if (pos_ < 0) pos_ = 0;
     while (pos_ < static_cast<ptrdiff_t>(s_.size()) && s_[pos_].t < t) ++pos_;
@@ -213,9 +211,10 @@ std::vector<SeriesDef> CounterSeries(int64_t store_until) {
   std::vector<SeriesDef> d;
   for (int i = 0; i < 10000; ++i) {
     SeriesDef s;
-    s.labels = Labels{{"__name__", "x_total"},
-                      {"job", "job-" + std::to_string(i % 10)},
-                      {"instance", "10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250)}};
+    s.labels =
+        Labels{{"__name__", "x_total"},
+               {"job", "job-" + std::to_string(i % 10)},
+               {"instance", "10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250)}};
     s.slope = 1 + (i % 13);
     for (int64_t t = 0; t <= store_until; t += kStep) {
       s.samples.push_back({t, static_cast<double>(t / kStep) * s.slope});
@@ -233,10 +232,11 @@ std::vector<SeriesDef> BucketSeries() {
   for (int h = 0; h < 1000; ++h) {
     for (int b = 0; b < 10; ++b) {
       SeriesDef s;
-      s.labels = Labels{{"__name__", "x_bucket"},
-                        {"job", "job-" + std::to_string(h % 10)},
-                        {"instance", "10.0." + std::to_string(h / 250) + "." + std::to_string(h % 250)},
-                        {"le", kLe[b]}};
+      s.labels =
+          Labels{{"__name__", "x_bucket"},
+                 {"job", "job-" + std::to_string(h % 10)},
+                 {"instance", "10.0." + std::to_string(h / 250) + "." + std::to_string(h % 250)},
+                 {"le", kLe[b]}};
       s.slope = (1 + (h % 7)) * (b + 1) * 0.5;  // cumulative: grows with le
       d.push_back(std::move(s));
     }

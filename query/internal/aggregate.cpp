@@ -192,15 +192,24 @@ class Folder {
     const size_t i = static_cast<size_t>(g) * steps_ + step;
     if (!seen_[i]) return false;
     switch (op_) {
-      case AggregateOp::kSum: *out = value_[i] + c_[i]; break;
-      case AggregateOp::kAvg:
-        *out = incremental_[i] ? mean_[i] + c_[i]
-                               : value_[i] / count_[i] + c_[i] / count_[i];
+      case AggregateOp::kSum:
+        *out = value_[i] + c_[i];
         break;
-      case AggregateOp::kCount: *out = count_[i]; break;
-      case AggregateOp::kStdvar: *out = value_[i] / count_[i]; break;
-      case AggregateOp::kStddev: *out = std::sqrt(value_[i] / count_[i]); break;
-      default: *out = value_[i]; break;
+      case AggregateOp::kAvg:
+        *out = incremental_[i] ? mean_[i] + c_[i] : value_[i] / count_[i] + c_[i] / count_[i];
+        break;
+      case AggregateOp::kCount:
+        *out = count_[i];
+        break;
+      case AggregateOp::kStdvar:
+        *out = value_[i] / count_[i];
+        break;
+      case AggregateOp::kStddev:
+        *out = std::sqrt(value_[i] / count_[i]);
+        break;
+      default:
+        *out = value_[i];
+        break;
     }
     return true;
   }
@@ -436,8 +445,8 @@ Value KAggregate(Evaluator& ev, const AggregateExpr& agg, std::vector<std::strin
   return v;
 }
 
-Value QuantileAggregate(Evaluator& ev, const AggregateExpr& agg,
-                        std::vector<std::string> grouping, const std::vector<double>& param) {
+Value QuantileAggregate(Evaluator& ev, const AggregateExpr& agg, std::vector<std::string> grouping,
+                        const std::vector<double>& param) {
   QueryState* q = ev.state();
   bool any_nan = false;
   double pmax = -std::numeric_limits<double>::infinity();
@@ -453,14 +462,14 @@ Value QuantileAggregate(Evaluator& ev, const AggregateExpr& agg,
   const PositionRange& pos = Unwrap(*agg.param).pos;
   if (any_nan) q->Warn("quantile value should be between 0 and 1, got NaN", pos);
   if (pmax > 1) {
-    q->Warn(fmt::format("quantile value should be between 0 and 1, got {}",
-                        FormatGoFloat(pmax, 'g')),
-            pos);
+    q->Warn(
+        fmt::format("quantile value should be between 0 and 1, got {}", FormatGoFloat(pmax, 'g')),
+        pos);
   }
   if (pmin < 0) {
-    q->Warn(fmt::format("quantile value should be between 0 and 1, got {}",
-                        FormatGoFloat(pmin, 'g')),
-            pos);
+    q->Warn(
+        fmt::format("quantile value should be between 0 and 1, got {}", FormatGoFloat(pmin, 'g')),
+        pos);
   }
   SeriesList in = ev.EvalVector(*agg.expr);
   Grouper grouper(agg, std::move(grouping));

@@ -117,13 +117,20 @@ double DurationSeconds(const Expr& e, double step_s, double range_s) {
       double l = DurationSeconds(*b.lhs, step_s, range_s);
       double r = DurationSeconds(*b.rhs, step_s, range_s);
       switch (b.op) {
-        case BinaryOp::kAdd: return l + r;
-        case BinaryOp::kSub: return l - r;
-        case BinaryOp::kMul: return l * r;
-        case BinaryOp::kDiv: return l / r;
-        case BinaryOp::kMod: return std::fmod(l, r);
-        case BinaryOp::kPow: return std::pow(l, r);
-        default: break;
+        case BinaryOp::kAdd:
+          return l + r;
+        case BinaryOp::kSub:
+          return l - r;
+        case BinaryOp::kMul:
+          return l * r;
+        case BinaryOp::kDiv:
+          return l / r;
+        case BinaryOp::kMod:
+          return std::fmod(l, r);
+        case BinaryOp::kPow:
+          return std::pow(l, r);
+        default:
+          break;
       }
       break;
     }
@@ -316,8 +323,8 @@ namespace {
 
 bool IsAtUnsafeFunction(std::string_view name) {
   static constexpr std::string_view kUnsafe[] = {
-      "days_in_month", "day_of_month", "day_of_week", "day_of_year", "hour",      "minute",
-      "month",         "year",         "predict_linear", "time",     "timestamp"};
+      "days_in_month", "day_of_month", "day_of_week",    "day_of_year", "hour",     "minute",
+      "month",         "year",         "predict_linear", "time",        "timestamp"};
   return std::find(std::begin(kUnsafe), std::end(kUnsafe), name) != std::end(kUnsafe);
 }
 
@@ -431,8 +438,8 @@ Value Evaluator::EvalNode(const Expr& e) {
       return Eval(*static_cast<const ParenExpr&>(e).expr);
     case NodeKind::kStepInvariant: {
       const Expr& inner = *static_cast<const StepInvariantExpr&>(e).expr;
-      if (num_steps_ > 1 && (inner.Type() == ValueType::kVector ||
-                             inner.Type() == ValueType::kScalar)) {
+      if (num_steps_ > 1 &&
+          (inner.Type() == ValueType::kVector || inner.Type() == ValueType::kScalar)) {
         return EvalOnceAndRepeat(inner);
       }
       return Eval(inner);
@@ -468,10 +475,14 @@ Value Evaluator::EvalNode(const Expr& e) {
 
 int64_t Evaluator::SelectorTime(AtModifier at, int64_t at_ts, int64_t offset, int64_t ts) const {
   switch (at) {
-    case AtModifier::kNone: return ts - offset;
-    case AtModifier::kTimestamp: return at_ts - offset;
-    case AtModifier::kStart: return q_->query_start - offset;
-    case AtModifier::kEnd: return q_->query_end - offset;
+    case AtModifier::kNone:
+      return ts - offset;
+    case AtModifier::kTimestamp:
+      return at_ts - offset;
+    case AtModifier::kStart:
+      return q_->query_start - offset;
+    case AtModifier::kEnd:
+      return q_->query_end - offset;
   }
   return ts - offset;
 }
@@ -525,8 +536,8 @@ void AddStorageWarnings(QueryState* q, const storage::SeriesSet& set) {
 
 }  // namespace
 
-void Evaluator::SelectSeries(const VectorSelector& vs, bool sample_time_as_value,
-                             const char* func, const SeriesSink& sink) {
+void Evaluator::SelectSeries(const VectorSelector& vs, bool sample_time_as_value, const char* func,
+                             const SeriesSink& sink) {
   const int64_t offset = OffsetOf(vs, *q_);
   const bool fixed = vs.at != AtModifier::kNone;
   const int64_t first_ref = SelectorTime(vs.at, vs.at_timestamp, offset, start_);

@@ -24,8 +24,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 const std::string& StringArg(const Call& call, size_t i) {
   const Expr& e = Unwrap(*call.args[i]);
   if (e.kind != NodeKind::kStringLiteral) {
-    ThrowExecution(fmt::format("expected a string literal as argument {} of {}", i + 1,
-                               call.func->name));
+    ThrowExecution(
+        fmt::format("expected a string literal as argument {} of {}", i + 1, call.func->name));
   }
   return static_cast<const StringLiteral&>(e).value;
 }
@@ -36,11 +36,33 @@ const PositionRange& ArgPos(const Call& call, size_t i) { return Unwrap(*call.ar
 // Range-vector functions: one window of samples in (wstart, wend] at step time ts.
 
 enum class RangeFn {
-  kRate, kIncrease, kDelta, kIrate, kIdelta, kDeriv, kPredictLinear, kResets, kChanges,
-  kAvgOverTime, kMinOverTime, kMaxOverTime, kSumOverTime, kCountOverTime, kQuantileOverTime,
-  kStddevOverTime, kStdvarOverTime, kLastOverTime, kFirstOverTime, kPresentOverTime,
-  kMadOverTime, kAbsentOverTime, kTsOfMaxOverTime, kTsOfMinOverTime, kTsOfFirstOverTime,
-  kTsOfLastOverTime, kDoubleExponentialSmoothing,
+  kRate,
+  kIncrease,
+  kDelta,
+  kIrate,
+  kIdelta,
+  kDeriv,
+  kPredictLinear,
+  kResets,
+  kChanges,
+  kAvgOverTime,
+  kMinOverTime,
+  kMaxOverTime,
+  kSumOverTime,
+  kCountOverTime,
+  kQuantileOverTime,
+  kStddevOverTime,
+  kStdvarOverTime,
+  kLastOverTime,
+  kFirstOverTime,
+  kPresentOverTime,
+  kMadOverTime,
+  kAbsentOverTime,
+  kTsOfMaxOverTime,
+  kTsOfMinOverTime,
+  kTsOfFirstOverTime,
+  kTsOfLastOverTime,
+  kDoubleExponentialSmoothing,
 };
 
 std::optional<RangeFn> LookupRangeFn(std::string_view n) {
@@ -84,7 +106,7 @@ struct Window {
   std::span<const Sample> s;
   int64_t wstart, wend;  // the window is (wstart, wend]
   int64_t range;
-  int64_t ts;            // the step time
+  int64_t ts;             // the step time
   double p0 = 0, p1 = 0;  // scalar parameters at this step
 };
 
@@ -190,9 +212,12 @@ double VarianceOverTime(std::span<const Sample> s) {
 std::optional<double> EvalWindow(RangeFn fn, const Window& w) {
   const auto& s = w.s;
   switch (fn) {
-    case RangeFn::kRate: return ExtrapolatedRate(w, true, true, CounterCorrection(s));
-    case RangeFn::kIncrease: return ExtrapolatedRate(w, true, false, CounterCorrection(s));
-    case RangeFn::kDelta: return ExtrapolatedRate(w, false, false, 0);
+    case RangeFn::kRate:
+      return ExtrapolatedRate(w, true, true, CounterCorrection(s));
+    case RangeFn::kIncrease:
+      return ExtrapolatedRate(w, true, false, CounterCorrection(s));
+    case RangeFn::kDelta:
+      return ExtrapolatedRate(w, false, false, 0);
     case RangeFn::kIrate:
     case RangeFn::kIdelta: {
       if (s.size() < 2) return std::nullopt;
@@ -226,7 +251,8 @@ std::optional<double> EvalWindow(RangeFn fn, const Window& w) {
       }
       return n;
     }
-    case RangeFn::kAvgOverTime: return AvgOverTime(s);
+    case RangeFn::kAvgOverTime:
+      return AvgOverTime(s);
     case RangeFn::kMinOverTime:
     case RangeFn::kMaxOverTime:
     case RangeFn::kTsOfMinOverTime:
@@ -236,10 +262,18 @@ std::optional<double> EvalWindow(RangeFn fn, const Window& w) {
       for (const Sample& p : s) {
         bool take = false;
         switch (fn) {
-          case RangeFn::kMinOverTime: take = p.v < best || std::isnan(best); break;
-          case RangeFn::kMaxOverTime: take = p.v > best || std::isnan(best); break;
-          case RangeFn::kTsOfMinOverTime: take = p.v <= best || std::isnan(best); break;
-          default: take = p.v >= best || std::isnan(best); break;
+          case RangeFn::kMinOverTime:
+            take = p.v < best || std::isnan(best);
+            break;
+          case RangeFn::kMaxOverTime:
+            take = p.v > best || std::isnan(best);
+            break;
+          case RangeFn::kTsOfMinOverTime:
+            take = p.v <= best || std::isnan(best);
+            break;
+          default:
+            take = p.v >= best || std::isnan(best);
+            break;
         }
         if (take) {
           best = p.v;
@@ -255,21 +289,29 @@ std::optional<double> EvalWindow(RangeFn fn, const Window& w) {
       if (std::isinf(sum)) return sum;
       return sum + c;
     }
-    case RangeFn::kCountOverTime: return static_cast<double>(s.size());
+    case RangeFn::kCountOverTime:
+      return static_cast<double>(s.size());
     case RangeFn::kQuantileOverTime: {
       std::vector<double> v;
       v.reserve(s.size());
       for (const Sample& p : s) v.push_back(p.v);
       return Quantile(w.p0, v);
     }
-    case RangeFn::kStddevOverTime: return std::sqrt(VarianceOverTime(s));
-    case RangeFn::kStdvarOverTime: return VarianceOverTime(s);
-    case RangeFn::kLastOverTime: return s.back().v;
-    case RangeFn::kFirstOverTime: return s.front().v;
+    case RangeFn::kStddevOverTime:
+      return std::sqrt(VarianceOverTime(s));
+    case RangeFn::kStdvarOverTime:
+      return VarianceOverTime(s);
+    case RangeFn::kLastOverTime:
+      return s.back().v;
+    case RangeFn::kFirstOverTime:
+      return s.front().v;
     case RangeFn::kPresentOverTime:
-    case RangeFn::kAbsentOverTime: return 1;
-    case RangeFn::kTsOfFirstOverTime: return static_cast<double>(s.front().t) / 1000;
-    case RangeFn::kTsOfLastOverTime: return static_cast<double>(s.back().t) / 1000;
+    case RangeFn::kAbsentOverTime:
+      return 1;
+    case RangeFn::kTsOfFirstOverTime:
+      return static_cast<double>(s.front().t) / 1000;
+    case RangeFn::kTsOfLastOverTime:
+      return static_cast<double>(s.back().t) / 1000;
     case RangeFn::kMadOverTime: {
       for (const Sample& p : s) {
         if (std::isnan(p.v)) return kNaN;  // a NaN sample makes the result NaN
@@ -284,7 +326,8 @@ std::optional<double> EvalWindow(RangeFn fn, const Window& w) {
     case RangeFn::kDoubleExponentialSmoothing: {
       double sf = w.p0, tf = w.p1;
       if (sf <= 0 || sf >= 1) {
-        ThrowExecution(fmt::format("invalid smoothing factor. Expected: 0 < sf < 1, got: {:f}", sf));
+        ThrowExecution(
+            fmt::format("invalid smoothing factor. Expected: 0 < sf < 1, got: {:f}", sf));
       }
       if (tf <= 0 || tf >= 1) {
         ThrowExecution(fmt::format("invalid trend factor. Expected: 0 < tf < 1, got: {:f}", tf));
@@ -304,9 +347,7 @@ std::optional<double> EvalWindow(RangeFn fn, const Window& w) {
   return std::nullopt;
 }
 
-bool DropsName(RangeFn fn) {
-  return fn != RangeFn::kLastOverTime && fn != RangeFn::kFirstOverTime;
-}
+bool DropsName(RangeFn fn) { return fn != RangeFn::kLastOverTime && fn != RangeFn::kFirstOverTime; }
 
 // Labels of absent()/absent_over_time(): the equality matchers of a plain selector, except
 // names matched more than once.
@@ -372,9 +413,9 @@ void StreamRangeCall(Evaluator& ev, const Call& call, const SeriesSink& sink) {
     for (size_t i = 0; i < steps; ++i) {
       double qv = param(0, i);
       if (std::isnan(qv) || qv < 0 || qv > 1) {
-        q->Warn(fmt::format("quantile value should be between 0 and 1, got {}",
-                            FormatGoFloat(qv, 'g')),
-                ArgPos(call, 0));
+        q->Warn(
+            fmt::format("quantile value should be between 0 and 1, got {}", FormatGoFloat(qv, 'g')),
+            ArgPos(call, 0));
       }
     }
   }
@@ -407,8 +448,13 @@ void StreamRangeCall(Evaluator& ev, const Call& call, const SeriesSink& sink) {
       while (hi < n && pts[hi].t <= wend) ++hi;
       while (lo < hi && pts[lo].t <= wstart) ++lo;
       if (lo == hi) continue;
-      Window w{std::span<const Sample>(pts.data() + lo, hi - lo), wstart, wend, rs.range, ts,
-               param(0, i), param(1, i)};
+      Window w{std::span<const Sample>(pts.data() + lo, hi - lo),
+               wstart,
+               wend,
+               rs.range,
+               ts,
+               param(0, i),
+               param(1, i)};
       q->total_samples += static_cast<int64_t>(hi - lo);
       if (q->per_step_stats) q->RecordStepSamples(ts, static_cast<int64_t>(hi - lo));
       std::optional<double> r;
@@ -572,8 +618,8 @@ std::string ExpandTemplate(const RE2& re, std::string_view tmpl, std::string_vie
                            const std::vector<re2::StringPiece>& groups) {
   std::string out;
   auto is_name_char = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || static_cast<unsigned char>(c) >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           static_cast<unsigned char>(c) >= 0x80;
   };
   (void)src;
   size_t i = 0;
@@ -865,7 +911,8 @@ Value EvalCall(Evaluator& ev, const Call& call) {
 
   // Scalar-valued functions of the evaluation time or the query.
   if (name == "time") {
-    for (size_t i = 0; i < steps; ++i) v.scalar.push_back(static_cast<double>(ev.StepTime(i)) / 1000);
+    for (size_t i = 0; i < steps; ++i)
+      v.scalar.push_back(static_cast<double>(ev.StepTime(i)) / 1000);
     return v;
   }
   if (name == "pi") {

@@ -137,8 +137,8 @@ TEST_CASE("rate and increase extrapolate as Prometheus does", "[query][engine]")
   CHECK(Find(v, {{"path", "/foo"}})->v == Approx(100));
   CHECK(Find(v, {{"path", "/dings"}})->v == Approx(105));
   CHECK(Find(v, {{"path", "/bumms"}})->v == Approx(101));
-  auto r = f.Instant(*CallF("rate", Mat(Sel("x_total", {Eq("path", "/foo")}), 50 * kMin)),
-                     50 * kMin);
+  auto r =
+      f.Instant(*CallF("rate", Mat(Sel("x_total", {Eq("path", "/foo")}), 50 * kMin)), 50 * kMin);
   REQUIRE(r.size() == 1);
   CHECK(r[0].v == Approx(100.0 / 3000));
   CHECK(f.last.annotations.infos.empty());
@@ -200,9 +200,9 @@ TEST_CASE("sum of rate streams series and matches the unaggregated sum", "[query
     f.Load({{"__name__", "req_total"}, {"job", s % 2 ? "odd" : "even"}, {"i", std::to_string(s)}},
            15 * kSec, vals);
   }
-  auto summed = f.Range(*Agg(AggregateOp::kSum, CallF("rate", Mat(Sel("req_total"), 5 * kMin)),
-                             {"job"}),
-                        5 * kMin, 25 * kMin, kMin);
+  auto summed =
+      f.Range(*Agg(AggregateOp::kSum, CallF("rate", Mat(Sel("req_total"), 5 * kMin)), {"job"}),
+              5 * kMin, 25 * kMin, kMin);
   auto each = f.Range(*CallF("rate", Mat(Sel("req_total"), 5 * kMin)), 5 * kMin, 25 * kMin, kMin);
   REQUIRE(summed.size() == 2);
   REQUIRE(each.size() == 20);
@@ -294,8 +294,8 @@ TEST_CASE("delayed name removal merges non-overlapping series and rejects overla
   Fixture f;
   f.Load({{"__name__", "metric_a"}}, 10 * kMin, {1, Gap()});
   f.Load({{"__name__", "metric_b"}}, 10 * kMin, {3, 4});
-  auto m = f.Range(*Bin(BinaryOp::kLor, Neg(Sel("metric_a")), Neg(Sel("metric_b"))), 0,
-                   20 * kMin, 10 * kMin);
+  auto m = f.Range(*Bin(BinaryOp::kLor, Neg(Sel("metric_a")), Neg(Sel("metric_b"))), 0, 20 * kMin,
+                   10 * kMin);
   REQUIRE(m.size() == 1);
   CHECK(m[0].labels.empty());
   REQUIRE(m[0].samples.size() == 2);

@@ -35,9 +35,7 @@ using promql::QueryResult;
 constexpr int64_t kMinute = 60 * 1000;
 
 // The storage the scripts load into. Switching to the real TSDB is this one line.
-std::unique_ptr<storage::Storage> NewTestStorage() {
-  return std::make_unique<storage::MemStore>();
-}
+std::unique_ptr<storage::Storage> NewTestStorage() { return std::make_unique<storage::MemStore>(); }
 
 promql::EngineOptions TestEngineOptions() {
   promql::EngineOptions o;
@@ -203,8 +201,7 @@ class ScriptRun {
     }
     if (cmd.expected_fail_regexp) {
       if (!RegexpMatch(*cmd.expected_fail_regexp, msg)) {
-        Fail(fmt::format("expected error matching {} but got: {}", *cmd.expected_fail_regexp,
-                         msg));
+        Fail(fmt::format("expected error matching {} but got: {}", *cmd.expected_fail_regexp, msg));
       }
     }
     for (const auto& e : cmd.expects) {
@@ -226,10 +223,10 @@ class ScriptRun {
     if (exp.empty()) return;
     if (actual.empty()) Fail(fmt::format("expected {} annotations but none were found", kind));
     for (const auto* e : exp) {
-      if (std::none_of(actual.begin(), actual.end(), [&](const auto& a) { return Matches(*e, a); })) {
+      if (std::none_of(actual.begin(), actual.end(),
+                       [&](const auto& a) { return Matches(*e, a); })) {
         Fail(fmt::format("expected {} annotation matching {} but found: [{}]", kind,
-                         QuoteGo(e->message ? *e->message : *e->regex),
-                         fmt::join(actual, "; ")));
+                         QuoteGo(e->message ? *e->message : *e->regex), fmt::join(actual, "; ")));
       }
     }
     for (const auto& a : actual) {
@@ -277,9 +274,10 @@ class ScriptRun {
       for (size_t i = 0; i < e->values.size(); ++i) {
         int64_t ts = cmd.start + static_cast<int64_t>(i) * cmd.step;
         if (ts > cmd.end) {
-          Fail(fmt::format("expected {} points for {}, but query time range cannot return this "
-                           "many points",
-                           e->values.size(), s.labels.ToString()));
+          Fail(
+              fmt::format("expected {} points for {}, but query time range cannot return this "
+                          "many points",
+                          e->values.size(), s.labels.ToString()));
         }
         if (e->values[i].kind == SeriesValue::Kind::kFloat) want.push_back({ts, e->values[i].v});
       }
@@ -291,20 +289,22 @@ class ScriptRun {
       }
       for (size_t i = 0; i < want.size(); ++i) {
         if (want[i].t != s.samples[i].t) {
-          Fail(fmt::format("expected float value at index {} for {} to have timestamp {}, but it "
-                           "had timestamp {}",
-                           i, s.labels.ToString(), want[i].t, s.samples[i].t));
+          Fail(
+              fmt::format("expected float value at index {} for {} to have timestamp {}, but it "
+                          "had timestamp {}",
+                          i, s.labels.ToString(), want[i].t, s.samples[i].t));
         }
         if (!AlmostEqual(s.samples[i].v, want[i].v, kEpsilon)) {
-          Fail(fmt::format("expected float value at index {} (t={}) for {} to be {}, but got {}",
-                           i, s.samples[i].t, s.labels.ToString(), Fmt(want[i].v),
+          Fail(fmt::format("expected float value at index {} (t={}) for {} to be {}, but got {}", i,
+                           s.samples[i].t, s.labels.ToString(), Fmt(want[i].v),
                            Fmt(s.samples[i].v)));
         }
       }
     }
     if (seen != cmd.series.size()) {
       for (const auto& e : cmd.series) {
-        bool found = std::any_of(m.begin(), m.end(), [&](const auto& s) { return s.labels == e.labels; });
+        bool found =
+            std::any_of(m.begin(), m.end(), [&](const auto& s) { return s.labels == e.labels; });
         if (!found) Fail(fmt::format("expected metric {} not found", e.labels.ToString()));
       }
     }
@@ -331,7 +331,8 @@ class ScriptRun {
       }
     }
     for (const auto& e : cmd.series) {
-      bool found = std::any_of(v.begin(), v.end(), [&](const auto& s) { return s.labels == e.labels; });
+      bool found =
+          std::any_of(v.begin(), v.end(), [&](const auto& s) { return s.labels == e.labels; });
       if (!found) Fail(fmt::format("expected metric {} not found", e.labels.ToString()));
     }
   }
@@ -348,7 +349,8 @@ class ScriptRun {
     }
     const auto& str = std::get<promql::String>(value);
     std::string want = cmd.expected_string.value_or("");
-    if (want != str.v) Fail(fmt::format("expected string {} but got {}", QuoteGo(want), QuoteGo(str.v)));
+    if (want != str.v)
+      Fail(fmt::format("expected string {} but got {}", QuoteGo(want), QuoteGo(str.v)));
   }
 
   void RunRange(const EvalCmd& cmd) {
@@ -392,8 +394,8 @@ class ScriptRun {
           case NodeKind::kCall: {
             std::string_view n = static_cast<promql::Call&>(e).func->name;
             static constexpr std::string_view kUnsafe[] = {
-                "days_in_month", "day_of_month", "day_of_week", "day_of_year", "hour",
-                "minute", "month", "year", "predict_linear", "time", "timestamp",
+                "days_in_month", "day_of_month", "day_of_week", "day_of_year", "hour", "minute",
+                "month", "year", "predict_linear", "time", "timestamp",
                 // Functions of the query's own range.
                 "start", "end", "step", "range"};
             if (std::find(std::begin(kUnsafe), std::end(kUnsafe), n) != std::end(kUnsafe)) {
@@ -414,8 +416,12 @@ class ScriptRun {
           visit(*sq.expr, under_at || sq.at == promql::AtModifier::kTimestamp);
           break;
         }
-        case NodeKind::kParen: visit(*static_cast<promql::ParenExpr&>(e).expr, under_at); break;
-        case NodeKind::kUnary: visit(*static_cast<promql::UnaryExpr&>(e).expr, under_at); break;
+        case NodeKind::kParen:
+          visit(*static_cast<promql::ParenExpr&>(e).expr, under_at);
+          break;
+        case NodeKind::kUnary:
+          visit(*static_cast<promql::UnaryExpr&>(e).expr, under_at);
+          break;
         case NodeKind::kBinary:
           visit(*static_cast<promql::BinaryExpr&>(e).lhs, under_at);
           visit(*static_cast<promql::BinaryExpr&>(e).rhs, under_at);
