@@ -500,21 +500,23 @@ int64_t ReadSeries(const storage::Series& series, int64_t mint, int64_t maxt, bo
   int64_t read = 1;
   const size_t base = out->size();
   out->push_back(first);
-  // Decode in batches straight into the output, then trim past maxt and drop stale markers.
-  constexpr size_t kBatch = 512;
+  // Decode in batches, append them whole, then trim past maxt (and drop stale markers below).
+  constexpr size_t kBatch = 256;
+  thread_local std::vector<Sample> scratch(kBatch);  // reused: no per-call initialization
+  Sample* batch = scratch.data();
   for (;;) {
-    const size_t old = out->size();
-    out->resize(old + kBatch);
-    size_t n = it->NextBatch(std::span<Sample>(out->data() + old, kBatch));
-    out->resize(old + n);
+    size_t n = it->NextBatch(std::span<Sample>(batch, kBatch));
     read += static_cast<int64_t>(n);
     if (n == 0) break;
-    if (out->back().t > maxt) {
-      auto cut = std::upper_bound(out->begin() + static_cast<ptrdiff_t>(old), out->end(), maxt,
-                                  [](int64_t t, const Sample& x) { return t < x.t; });
-      out->erase(cut, out->end());
+    if (batch[n - 1].t > maxt) {
+      size_t keep = static_cast<size_t>(
+          std::upper_bound(batch, batch + n, maxt,
+                           [](int64_t t, const Sample& x) { return t < x.t; }) -
+          batch);
+      out->insert(out->end(), batch, batch + keep);
       break;
     }
+    out->insert(out->end(), batch, batch + n);
   }
   if (Status st = it->status(); !st.ok()) {
     throw EvalError(Status(StatusCode::kExecution, "expanding series: " + st.message()));
