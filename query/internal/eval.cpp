@@ -372,6 +372,13 @@ bool Evaluator::IsStepInvariant(const Expr& e) {
 
 Value Evaluator::Eval(const Expr& e) {
   q_->Check();
+  // Per-step arrays are allocated up front: a step count no result could hold is refused
+  // before that (a subquery like x[1y:1ms] would otherwise allocate billions of slots).
+  if (static_cast<int64_t>(num_steps_) > q_->max_samples) {
+    throw EvalError(Status(StatusCode::kExecution,
+                           "query processing would load too many samples into memory in query "
+                           "execution"));
+  }
   if (num_steps_ == 0) {
     Value v;
     v.type = e.Type();
