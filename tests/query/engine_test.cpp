@@ -498,3 +498,22 @@ TEST_CASE("string queries: instant range selector returns a matrix of raw sample
 
 }  // namespace
 }  // namespace hearth::promql
+
+namespace hearth::promql {
+namespace {
+
+TEST_CASE("a subquery with more steps than max_samples is refused before allocating",
+          "[query][engine]") {
+  EngineOptions opts;
+  opts.max_samples = 1000;
+  Fixture f(opts);
+  f.Load({{"__name__", "m"}}, kMin, {1});
+  auto r = f.engine.Instant(f.store, "count_over_time(m[1y:1ms])", kMin);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kExecution);
+  CHECK(r.status().message() ==
+        "query processing would load too many samples into memory in query execution");
+}
+
+}  // namespace
+}  // namespace hearth::promql
