@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,8 +20,14 @@
 #include "cmd/common/build_info.h"
 #include "cmd/common/default_config.h"
 #include "cmd/common/flags.h"
+#include "config/load.h"
+#include "model/clock.h"
 #include "model/log.h"
 #include "model/metrics.h"
+#include "query/engine.h"
+#include "scraper/discovery/discovery.h"
+#include "scraper/manager.h"
+#include "tsdb/tsdb.h"
 #include "web/web.h"
 
 namespace hearth {
@@ -126,25 +134,89 @@ void DefineFlags(FlagSet& f) {
 // Which configuration to run: the file given, ./prometheus.yml, or the embedded default.
 struct ConfigSource {
   std::string path;  // "" for the embedded default
-  std::string yaml;
 };
 
-Result<ConfigSource> ResolveConfig(const FlagSet& flags) {
+ConfigSource ResolveConfigSource(const FlagSet& flags) {
   std::string path = flags.GetString("config.file");
-  bool given = flags.IsSet("config.file");
   std::error_code ec;
-  if (!given && !std::filesystem::exists(path, ec)) {
-    return ConfigSource{"", kDefaultConfigYaml};
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Errorf(StatusCode::kNotFound, "Error loading config (--config.file={}): open {}: {}",
-                  path, path, std::strerror(errno));
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ConfigSource{path, ss.str()};
+  if (!flags.IsSet("config.file") && !std::filesystem::exists(path, ec)) return ConfigSource{""};
+  return ConfigSource{path};
 }
+
+Result<Config> LoadConfig(const ConfigSource& src) {
+  if (src.path.empty()) return LoadConfigString(kDefaultConfigYaml, "<embedded default>", "");
+  std::error_code ec;
+  if (!std::filesystem::exists(src.path, ec)) {
+    return Errorf(StatusCode::kNotFound, "open {}: no such file or directory", src.path);
+  }
+  return LoadConfigFile(src.path);
+}
+
+// The services that follow the configuration, and the reload that updates them together.
+// Thread-safety: Apply is serialized by mu_ (SIGHUP and /-/reload may race).
+class Reloader {
+ public:
+  Reloader(ConfigSource src, scraper::ScrapeManager& scrapes, DiscoveryManager& discovery,
+           metrics::Registry& registry, const Clock& clock, Logger logger)
+      : src_(std::move(src)), scrapes_(scrapes), discovery_(discovery), clock_(clock),
+        logger_(std::move(logger)),
+        success_(registry.NewGauge("prometheus_config_last_reload_successful",
+                                   "Whether the last configuration reload attempt was successful.")),
+        success_time_(registry.NewGauge(
+            "prometheus_config_last_reload_success_timestamp_seconds",
+            "Timestamp of the last successful configuration reload.")) {}
+
+  // Loads the configuration and applies it. On a load error the running configuration stays.
+  Status Reload() {
+    std::lock_guard lock(mu_);
+    logger_.Info("Loading configuration file",
+                 {{"filename", src_.path.empty() ? std::string("<embedded default>") : src_.path}});
+    auto cfg = LoadConfig(src_);
+    if (!cfg.ok()) {
+      success_.Set(0);
+      Status st = cfg.status().WithPrefix(
+          fmt::format("couldn't load configuration (--config.file={})", src_.path));
+      logger_.Error("Error reloading config", {{"err", st.message()}});
+      return st;
+    }
+    // file_sd and dns_sd run in the discovery manager; static and http_sd in the scrapes.
+    std::map<std::string, ServiceDiscoveryConfigs> sets;
+    for (const auto& job : cfg->scrape_configs) {
+      ServiceDiscoveryConfigs sd;
+      sd.file_sd_configs = job.service_discovery.file_sd_configs;
+      sd.dns_sd_configs = job.service_discovery.dns_sd_configs;
+      sets[job.job_name] = std::move(sd);
+    }
+    Status st = scrapes_.ApplyConfig(*cfg);
+    discovery_.ApplyConfig(sets);
+    current_ = std::make_shared<const Config>(std::move(cfg).value());
+    if (!st.ok()) {
+      success_.Set(0);
+      logger_.Error("Error applying config", {{"err", st.message()}});
+      return st;
+    }
+    success_.Set(1);
+    success_time_.Set(static_cast<double>(clock_.NowMs()) / 1000.0);
+    logger_.Info("Completed loading of configuration file");
+    return Status::Ok();
+  }
+
+  std::shared_ptr<const Config> current() const {
+    std::lock_guard lock(mu_);
+    return current_;
+  }
+
+ private:
+  ConfigSource src_;
+  scraper::ScrapeManager& scrapes_;
+  DiscoveryManager& discovery_;
+  const Clock& clock_;
+  Logger logger_;
+  metrics::Gauge& success_;
+  metrics::Gauge& success_time_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const Config> current_;
+};
 
 int Run(int argc, char** argv) {
   FlagSet flags("hearth");
@@ -183,17 +255,16 @@ int Run(int argc, char** argv) {
   }
   Logger logger(*level, *format);
 
-  auto config = ResolveConfig(flags);
-  if (!config.ok()) {
-    logger.Error(config.status().message());
+  const ConfigSource config_source = ResolveConfigSource(flags);
+  // The first load decides whether we start at all (Prometheus exits on a bad config).
+  if (auto first = LoadConfig(config_source); !first.ok()) {
+    logger.Error(fmt::format("Error loading config (--config.file={})", config_source.path),
+                 {{"err", first.status().message()}});
     return 1;
   }
   logger.Info("Starting Hearth Server",
               {{"version", fmt::format("(version={}, branch={}, revision={})", kVersion, kBranch,
                                        kRevision)}});
-  logger.Info("Loading configuration file",
-              {{"filename", config->path.empty() ? std::string("<embedded default>")
-                                                 : config->path}});
 
   // Block the signals we handle in every thread; one thread waits for them with sigwait.
   sigset_t sigs;
@@ -213,6 +284,47 @@ int Run(int argc, char** argv) {
                           {"branch", kBranch},
                           {"compat_version", kCompatVersion}});
 
+  RealClock clock;
+
+  // Storage. Retention: when neither flag is given, time defaults to 15d (Prometheus).
+  tsdb::Options topts(flags.GetString("storage.tsdb.path"), clock, registry,
+                      logger.With({{"component", "tsdb"}}));
+  const bool time_set = flags.IsSet("storage.tsdb.retention.time");
+  const bool size_set = flags.IsSet("storage.tsdb.retention.size");
+  topts.retention_time_ms = time_set || !size_set
+                                ? (time_set ? flags.GetDurationMs("storage.tsdb.retention.time")
+                                            : 15 * kMillisPerDay)
+                                : 0;
+  topts.retention_size_bytes = static_cast<uint64_t>(flags.GetBytes("storage.tsdb.retention.size"));
+  auto opened = tsdb::Open(topts);
+  if (!opened.ok()) {
+    logger.Error("Opening storage failed", {{"err", opened.status().message()}});
+    return 1;
+  }
+  std::unique_ptr<storage::Storage> db = std::move(opened).value();
+  logger.Info("TSDB started", {{"path", topts.dir}});
+
+  promql::EngineOptions eo;
+  eo.lookback_delta_ms = flags.GetDurationMs("query.lookback-delta");
+  eo.timeout_ms = flags.GetDurationMs("query.timeout");
+  eo.max_samples = flags.GetInt("query.max-samples");
+  eo.max_concurrency = static_cast<int>(flags.GetInt("query.max-concurrency"));
+  eo.registry = &registry;
+  eo.logger = logger.With({{"component", "query engine"}});
+  promql::Engine engine(eo);
+
+  scraper::ScrapeManagerOptions so;
+  so.clock = &clock;
+  so.registry = &registry;
+  so.logger = logger.With({{"component", "scrape manager"}});
+  scraper::ScrapeManager scrapes(*db, so);
+  DiscoveryManager discovery(DiscoveryOptions{}, logger.With({{"component", "discovery"}}),
+                             [&scrapes](const std::string& job,
+                                        const std::vector<TargetGroup>& groups) {
+                               scrapes.SetTargetGroups(job, "discovery", groups);
+                             });
+  Reloader reloader(config_source, scrapes, discovery, registry, clock, logger);
+
   web::WebOptions wo;
   wo.listen_address = flags.GetString("web.listen-address");
   wo.enable_lifecycle = flags.GetBool("web.enable-lifecycle");
@@ -222,15 +334,22 @@ int Run(int argc, char** argv) {
   wo.read_timeout_ms = flags.GetDurationMs("web.read-timeout");
   web::WebServer web(wo, registry, logger.With({{"component", "web"}}));
   web.SetQuitHandler([] { kill(getpid(), SIGTERM); });
-  web.SetReloadHandler([&logger] {
-    logger.Info("Reloading configuration requested over HTTP");
-    return Status::Ok();
-  });
+  web.SetReloadHandler([&reloader] { return reloader.Reload(); });
   if (Status st = web.Start(); !st.ok()) {
     logger.Error("Unable to start web listener", {{"err", st.message()}});
+    scrapes.Stop();
+    discovery.Stop();
+    (void)db->Close();
     return 1;
   }
   logger.Info("Listening on", {{"address", wo.listen_address}});
+  if (Status st = reloader.Reload(); !st.ok()) {
+    web.Stop();
+    scrapes.Stop();
+    discovery.Stop();
+    (void)db->Close();
+    return 1;
+  }
   web.SetReady(true);
   logger.Info("Server is ready to receive web requests.");
 
@@ -238,7 +357,7 @@ int Run(int argc, char** argv) {
     int sig = 0;
     if (sigwait(&sigs, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      logger.Info("Reloading configuration file", {{"signal", "SIGHUP"}});
+      (void)reloader.Reload();  // errors are logged and counted; the old config keeps running
       continue;
     }
     logger.Warn("Received an OS signal, exiting gracefully...",
@@ -247,6 +366,11 @@ int Run(int argc, char** argv) {
   }
   web.SetReady(false);
   web.Stop();
+  discovery.Stop();
+  scrapes.Stop();  // staleness markers for every target
+  if (Status st = db->Close(); !st.ok()) {
+    logger.Error("Closing storage failed", {{"err", st.message()}});
+  }
   logger.Info("See you next time!");
   return 0;
 }

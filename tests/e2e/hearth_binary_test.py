@@ -35,8 +35,8 @@ def get(port, path, timeout=5):
 class Server:
     """Starts hearth in a temporary working directory on a free loopback port."""
 
-    def __init__(self, *args, cwd=None):
-        self.port = free_port()
+    def __init__(self, *args, cwd=None, port=None):
+        self.port = port or free_port()
         self.dir = cwd or tempfile.mkdtemp(prefix="hearth-e2e-")
         self.proc = subprocess.Popen(
             [HEARTH, f"--web.listen-address=127.0.0.1:{self.port}",
@@ -152,6 +152,44 @@ class HearthBinaryTest(unittest.TestCase):
         s.proc.wait(timeout=20)
         self.assertEqual(s.proc.returncode, 0)
         s.stop()
+
+    def test_scrapes_itself_and_reloads_on_sighup(self):
+        d = tempfile.mkdtemp(prefix="hearth-e2e-")
+        port = free_port()
+        cfg = os.path.join(d, "prometheus.yml")
+        with open(cfg, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n"
+                    f"  - job_name: self\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n")
+        s = Server(f"--config.file={cfg}", cwd=d, port=port)
+        try:
+            def appended():
+                _, body = get(s.port, "/metrics")
+                for line in body.splitlines():
+                    if line.startswith("prometheus_tsdb_head_samples_appended_total"):
+                        return float(line.split()[-1])
+                return 0.0
+            deadline = time.time() + 15
+            while appended() == 0 and time.time() < deadline:
+                time.sleep(0.2)
+            self.assertGreater(appended(), 0, "no scraped samples reached the TSDB")
+            # A broken config is refused on SIGHUP; the old one keeps running.
+            with open(cfg, "w") as f:
+                f.write("global:\n  scrape_intervl: 1s\n")
+            s.proc.send_signal(signal.SIGHUP)
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                if "prometheus_config_last_reload_successful 0" in get(s.port, "/metrics")[1]:
+                    break
+                time.sleep(0.1)
+            self.assertIn("prometheus_config_last_reload_successful 0", get(s.port, "/metrics")[1])
+            before = appended()
+            time.sleep(2.5)
+            self.assertGreater(appended(), before, "scraping stopped after a failed reload")
+        finally:
+            code, err = s.stop()
+        self.assertEqual(code, 0, err)
+        self.assertIn("scrape_intervl", err)
+        shutil.rmtree(d)
 
     def test_hearthctl_help_and_unknown_command(self):
         p = subprocess.run([HEARTHCTL, "--help"], capture_output=True, text=True)
