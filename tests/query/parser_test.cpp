@@ -674,6 +674,13 @@ TEST_CASE("ParseMetricSelector returns the matchers of a series selector", "[que
   r = ParseMetricSelector("");
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == StatusCode::kInvalidArgument);
+  CHECK(r.status().message() == "unknown position: parse error: unexpected end of input");
+  r = ParseMetricSelector("up offset 5m");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message() == "1:4: parse error: unexpected <offset>");
+  r = ParseMetricSelector("up + 1");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message() == "1:4: parse error: unexpected <op:+>");
   r = ParseMetricSelector(R"(up{job="a")");
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().message() == "1:11: parse error: unexpected end of input inside braces");

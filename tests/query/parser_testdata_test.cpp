@@ -1,7 +1,8 @@
 // Every `eval` expression of Prometheus' own PromQL test files parses and round-trips through
 // Format, except the experimental syntax Hearth does not support (listed below, each with the
-// reason). The test files live in ../shared/promql-testdata (override with
-// HEARTH_PROMQL_TESTDATA); the test is skipped with a message when they are absent.
+// reason). The test files are the copy in tests/query/promqltest/testdata, else
+// ../shared/promql-testdata (override with HEARTH_PROMQL_TESTDATA); the test is skipped with a
+// message when none is found.
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "query/parser/parser.h"
+#include "tests/query/ast_dump.h"
 
 namespace hearth::promql {
 namespace {
@@ -22,7 +24,8 @@ namespace fs = std::filesystem;
 fs::path TestdataDir() {
   if (const char* env = std::getenv("HEARTH_PROMQL_TESTDATA")) return env;
   const fs::path src = HEARTH_SOURCE_DIR;
-  for (const fs::path& p : {src / ".." / "shared" / "promql-testdata",
+  for (const fs::path& p : {src / "tests" / "query" / "promqltest" / "testdata",
+                            src / ".." / "shared" / "promql-testdata",
                             src / ".." / ".." / "shared" / "promql-testdata"}) {
     if (fs::is_directory(p)) return p;
   }
@@ -119,6 +122,53 @@ std::string UnsupportedReason(const std::string& expr, const std::string& error)
   return "";
 }
 
+// Sets `@ ts_ms` on every selector and subquery without an @, except inside a subquery that
+// has one, as Prometheus' promqltest does for its @ re-check.
+void AddAt(Expr* e, int64_t ts_ms) {
+  switch (e->kind) {
+    case NodeKind::kVectorSelector: {
+      auto* vs = static_cast<VectorSelector*>(e);
+      if (vs->at == AtModifier::kNone) {
+        vs->at = AtModifier::kTimestamp;
+        vs->at_timestamp = ts_ms;
+      }
+      return;
+    }
+    case NodeKind::kMatrixSelector:
+      AddAt(static_cast<MatrixSelector*>(e)->vector_selector.get(), ts_ms);
+      return;
+    case NodeKind::kSubquery: {
+      auto* s = static_cast<SubqueryExpr*>(e);
+      if (s->at != AtModifier::kNone) return;
+      s->at = AtModifier::kTimestamp;
+      s->at_timestamp = ts_ms;
+      AddAt(s->expr.get(), ts_ms);
+      return;
+    }
+    case NodeKind::kParen: AddAt(static_cast<ParenExpr*>(e)->expr.get(), ts_ms); return;
+    case NodeKind::kUnary: AddAt(static_cast<UnaryExpr*>(e)->expr.get(), ts_ms); return;
+    case NodeKind::kBinary:
+      AddAt(static_cast<BinaryExpr*>(e)->lhs.get(), ts_ms);
+      AddAt(static_cast<BinaryExpr*>(e)->rhs.get(), ts_ms);
+      return;
+    case NodeKind::kAggregate: {
+      auto* a = static_cast<AggregateExpr*>(e);
+      if (a->param) AddAt(a->param.get(), ts_ms);
+      AddAt(a->expr.get(), ts_ms);
+      return;
+    }
+    case NodeKind::kCall:
+      for (auto& arg : static_cast<Call*>(e)->args) AddAt(arg.get(), ts_ms);
+      return;
+    case NodeKind::kStepInvariant:
+      AddAt(static_cast<StepInvariantExpr*>(e)->expr.get(), ts_ms);
+      return;
+    case NodeKind::kNumberLiteral:
+    case NodeKind::kStringLiteral:
+      return;
+  }
+}
+
 TEST_CASE("every eval expression of Prometheus' test files parses", "[query][parser][testdata]") {
   const fs::path dir = TestdataDir();
   if (dir.empty()) {
@@ -135,12 +185,21 @@ TEST_CASE("every eval expression of Prometheus' test files parses", "[query][par
     auto r = ParseExpr(ev.expr);
     if (r.ok()) {
       ++parsed;
-      // Format parses back to the same canonical form.
+      // Format parses back to the same tree, and prints the same again.
       const std::string canonical = Format(**r);
       auto again = ParseExpr(canonical);
       INFO("canonical: " << canonical);
       REQUIRE(again.ok());
+      CHECK(testing::Dump(**again) == testing::Dump(**r));
       CHECK(Format(**again) == canonical);
+      // The test runner re-checks instant evals with `@ <eval time>` on every selector that has
+      // none, by printing the tree: that text parses to the same tree too.
+      AddAt(r->get(), 1234567);
+      const std::string with_at = Format(**r);
+      auto at = ParseExpr(with_at);
+      INFO("with @: " << with_at);
+      REQUIRE(at.ok());
+      CHECK(testing::Dump(**at) == testing::Dump(**r));
       continue;
     }
     std::string reason = UnsupportedReason(ev.expr, r.status().message());
