@@ -614,14 +614,13 @@ MathFn LookupMath(std::string_view n) {
 bool IsValidLabelName(std::string_view n) { return !n.empty() && IsValidUtf8(n); }
 
 // Go's regexp.Expand for a match of `re` in `src`.
-std::string ExpandTemplate(const RE2& re, std::string_view tmpl, std::string_view src,
+std::string ExpandTemplate(const RE2& re, std::string_view tmpl,
                            const std::vector<re2::StringPiece>& groups) {
   std::string out;
   auto is_name_char = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
            static_cast<unsigned char>(c) >= 0x80;
   };
-  (void)src;
   size_t i = 0;
   while (i < tmpl.size()) {
     size_t d = tmpl.find('$', i);
@@ -690,7 +689,7 @@ Value EvalLabelReplace(Evaluator& ev, const Call& call) {
                   groups.data(), static_cast<int>(groups.size()))) {
       continue;
     }
-    std::string res = ExpandTemplate(re, repl, sv, groups);
+    std::string res = ExpandTemplate(re, repl, groups);
     LabelsBuilder b(s.labels);
     b.Set(dst, res);
     s.labels = b.Build();

@@ -122,6 +122,7 @@ int main(int argc, char** argv) {
     total_unsup += u;
     std::printf("%-28s %4d passed %4d failed %4d unsupported (of %zu)\n", name.c_str(), p, f, u,
                 r.evals.size());
+    for (const auto& n : r.notes) std::printf("  note: %s\n", n.c_str());
     for (const auto& e : r.evals) {
       std::string key = fmt::format("{}:{}", name, e.line);
       all_evals.insert(key);

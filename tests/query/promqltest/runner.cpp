@@ -102,6 +102,7 @@ class ScriptRun {
 
   void Load(const LoadCmd& cmd) {
     auto app = storage_->NewAppender();
+    size_t rejected = 0;
     for (size_t k = 0; k < cmd.series.size(); ++k) {
       const SeriesDesc& s = cmd.series[k];
       // A metric defined twice in one load keeps only its last definition (upstream keys the
@@ -117,7 +118,7 @@ class ScriptRun {
         if (v.kind == SeriesValue::Kind::kHistogram) histogram = true;
         if (v.kind != SeriesValue::Kind::kFloat) continue;
         auto r = app->Append(0, s.labels, static_cast<int64_t>(i) * cmd.gap, v.v);
-        (void)r;  // duplicates within a load: the later value wins in MemStore
+        if (!r.ok()) rejected++;
       }
       if (histogram) histogram_series_.push_back(s.labels);
       if (cmd.with_nhcb) AddNhcbSeries(s.labels);
@@ -125,8 +126,15 @@ class ScriptRun {
     }
     for (const Labels& l : cmd.start_timestamp_series) st_series_.push_back(l);
     Status st = app->Commit();
-    (void)st;
+    if (!st.ok()) {
+      notes_.push_back(fmt::format("line {}: commit failed: {}", cmd.line, st.message()));
+    }
+    if (rejected > 0) {
+      notes_.push_back(fmt::format("line {}: the storage refused {} samples", cmd.line, rejected));
+    }
   }
+
+  const std::vector<std::string>& notes() const { return notes_; }
 
   void Clear() {
     storage_ = NewTestStorage();
@@ -519,6 +527,7 @@ class ScriptRun {
   std::unique_ptr<storage::Storage> storage_;
   std::vector<Labels> histogram_series_;
   std::vector<Labels> st_series_;
+  std::vector<std::string> notes_;
 };
 
 }  // namespace
@@ -541,6 +550,7 @@ FileReport RunScript(std::string_view file, std::string_view text) {
       report.evals.push_back(run.Eval(std::get<EvalCmd>(c)));
     }
   }
+  report.notes = run.notes();
   return report;
 }
 
