@@ -31,9 +31,12 @@ struct TimeRange {
 
 int64_t AtTime(AtModifier at, int64_t ts, int64_t start, int64_t end) {
   switch (at) {
-    case AtModifier::kStart: return start;
-    case AtModifier::kEnd: return end;
-    default: return ts;
+    case AtModifier::kStart:
+      return start;
+    case AtModifier::kEnd:
+      return end;
+    default:
+      return ts;
   }
 }
 
@@ -94,9 +97,15 @@ void FindTimeRange(const Expr& e, const RangeCtx& c, int64_t subq_offset, int64_
     FindTimeRange(x, c, subq_offset, subq_range, subq_at, 0, out);
   };
   switch (e.kind) {
-    case NodeKind::kParen: visit(*static_cast<const ParenExpr&>(e).expr); break;
-    case NodeKind::kStepInvariant: visit(*static_cast<const StepInvariantExpr&>(e).expr); break;
-    case NodeKind::kUnary: visit(*static_cast<const UnaryExpr&>(e).expr); break;
+    case NodeKind::kParen:
+      visit(*static_cast<const ParenExpr&>(e).expr);
+      break;
+    case NodeKind::kStepInvariant:
+      visit(*static_cast<const StepInvariantExpr&>(e).expr);
+      break;
+    case NodeKind::kUnary:
+      visit(*static_cast<const UnaryExpr&>(e).expr);
+      break;
     case NodeKind::kBinary:
       visit(*static_cast<const BinaryExpr&>(e).lhs);
       visit(*static_cast<const BinaryExpr&>(e).rhs);
@@ -156,19 +165,20 @@ Result<QueryResult> Engine::InstantExpr(storage::Queryable& storage, const Expr&
   return impl_->Run(options_, storage, "", expr, t, t, 0, opts);
 }
 
-Result<QueryResult> Engine::RangeExpr(storage::Queryable& storage, const Expr& expr,
-                                      int64_t start, int64_t end, int64_t step,
-                                      const QueryOptions& opts) {
+Result<QueryResult> Engine::RangeExpr(storage::Queryable& storage, const Expr& expr, int64_t start,
+                                      int64_t end, int64_t step, const QueryOptions& opts) {
   if (step <= 0) {
-    return InvalidArgument("zero or negative query resolution step widths are not accepted. "
-                           "Try a positive integer");
+    return InvalidArgument(
+        "zero or negative query resolution step widths are not accepted. "
+        "Try a positive integer");
   }
   if (end < start) return InvalidArgument("end timestamp must not be before start time");
   ValueType t = expr.Type();
   if (t != ValueType::kVector && t != ValueType::kScalar) {
-    return InvalidArgument("invalid expression type \"{}\" for range query, must be Scalar or "
-                           "instant Vector",
-                           DocumentedTypeName(t));
+    return InvalidArgument(
+        "invalid expression type \"{}\" for range query, must be Scalar or "
+        "instant Vector",
+        DocumentedTypeName(t));
   }
   return impl_->Run(options_, storage, "", expr, start, end, step, opts);
 }
@@ -215,8 +225,8 @@ Result<QueryResult> Engine::Impl::Run(const EngineOptions& options_, storage::Qu
   QueryState q;
   q.query = text;
   q.lookback = opts.lookback_delta_ms > 0 ? opts.lookback_delta_ms : options_.lookback_delta_ms;
-  q.max_samples = options_.max_samples > 0 ? options_.max_samples
-                                           : std::numeric_limits<int64_t>::max();
+  q.max_samples =
+      options_.max_samples > 0 ? options_.max_samples : std::numeric_limits<int64_t>::max();
   q.default_subquery_step = options_.default_subquery_step_ms;
   q.query_start = start;
   q.query_end = end;

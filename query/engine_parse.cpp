@@ -20,15 +20,17 @@ Result<QueryResult> Engine::Range(storage::Queryable& storage, std::string_view 
   auto expr = ParseExpr(query);
   if (!expr.ok()) return expr.status();
   if (step <= 0) {
-    return InvalidArgument("zero or negative query resolution step widths are not accepted. "
-                           "Try a positive integer");
+    return InvalidArgument(
+        "zero or negative query resolution step widths are not accepted. "
+        "Try a positive integer");
   }
   if (end < start) return InvalidArgument("end timestamp must not be before start time");
   ValueType t = (*expr)->Type();
   if (t != ValueType::kVector && t != ValueType::kScalar) {
-    return InvalidArgument("invalid expression type \"{}\" for range query, must be Scalar or "
-                           "instant Vector",
-                           DocumentedTypeName(t));
+    return InvalidArgument(
+        "invalid expression type \"{}\" for range query, must be Scalar or "
+        "instant Vector",
+        DocumentedTypeName(t));
   }
   return impl_->Run(options_, storage, query, **expr, start, end, step, opts);
 }

@@ -150,21 +150,66 @@ class Folder {
     }
   }
 
+  // Adds the points of one series (on the evaluator's step grid) to group g.
+  void AddSeries(uint32_t g, const std::vector<Sample>& pts, const Evaluator& ev) {
+    if (pts.empty()) return;
+    if (g >= groups_) Grow(g + 1);
+    const size_t base = static_cast<size_t>(g) * steps_;
+    // Points are sorted and on the grid: step indexes advance without dividing each time.
+    size_t idx = ev.StepIndex(pts[0].t);
+    int64_t t = pts[0].t;
+    const int64_t interval = ev.interval();
+    auto next_index = [&](int64_t pt) {
+      if (pt == t + interval) {
+        t = pt;
+        return ++idx;
+      }
+      t = pt;
+      idx = ev.StepIndex(pt);
+      return idx;
+    };
+    if (op_ == AggregateOp::kSum) {
+      for (size_t k = 0; k < pts.size(); ++k) {
+        const size_t i = base + (k == 0 ? idx : next_index(pts[k].t));
+        if (!seen_[i]) {
+          seen_[i] = 1;
+          value_[i] = pts[k].v;
+          c_[i] = 0;
+        } else {
+          KahanInc(pts[k].v, &value_[i], &c_[i]);
+        }
+      }
+      return;
+    }
+    for (size_t k = 0; k < pts.size(); ++k) {
+      Add(g, k == 0 ? idx : next_index(pts[k].t), pts[k].v);
+    }
+  }
+
   // The final value of group g at a step, if the group had input there.
   bool Result(uint32_t g, size_t step, double* out) const {
     if (g >= groups_) return false;
     const size_t i = static_cast<size_t>(g) * steps_ + step;
     if (!seen_[i]) return false;
     switch (op_) {
-      case AggregateOp::kSum: *out = value_[i] + c_[i]; break;
-      case AggregateOp::kAvg:
-        *out = incremental_[i] ? mean_[i] + c_[i]
-                               : value_[i] / count_[i] + c_[i] / count_[i];
+      case AggregateOp::kSum:
+        *out = value_[i] + c_[i];
         break;
-      case AggregateOp::kCount: *out = count_[i]; break;
-      case AggregateOp::kStdvar: *out = value_[i] / count_[i]; break;
-      case AggregateOp::kStddev: *out = std::sqrt(value_[i] / count_[i]); break;
-      default: *out = value_[i]; break;
+      case AggregateOp::kAvg:
+        *out = incremental_[i] ? mean_[i] + c_[i] : value_[i] / count_[i] + c_[i] / count_[i];
+        break;
+      case AggregateOp::kCount:
+        *out = count_[i];
+        break;
+      case AggregateOp::kStdvar:
+        *out = value_[i] / count_[i];
+        break;
+      case AggregateOp::kStddev:
+        *out = std::sqrt(value_[i] / count_[i]);
+        break;
+      default:
+        *out = value_[i];
+        break;
     }
     return true;
   }
@@ -201,9 +246,13 @@ Value FoldAggregate(Evaluator& ev, const AggregateExpr& agg, std::vector<std::st
   std::vector<uint8_t> drop;  // per group
   auto fold = [&](const Series& s) {
     uint32_t g = grouper.GroupOf(s.labels);
-    if (g >= drop.size()) drop.resize(g + 1, 0);
+    if (g >= drop.size()) {
+      // Each group holds one accumulator per step: count them against max_samples.
+      q->AddSamples(static_cast<int64_t>((g + 1 - drop.size()) * steps));
+      drop.resize(g + 1, 0);
+    }
     if (s.drop_name) drop[g] = 1;
-    for (const Sample& p : s.points) folder.Add(g, ev.StepIndex(p.t), p.v);
+    folder.AddSeries(g, s.points, ev);
   };
   if (CanStream(*agg.expr) && !Evaluator::IsStepInvariant(*agg.expr)) {
     StreamSeries(ev, *agg.expr, [&](Series&& s) {
@@ -396,8 +445,8 @@ Value KAggregate(Evaluator& ev, const AggregateExpr& agg, std::vector<std::strin
   return v;
 }
 
-Value QuantileAggregate(Evaluator& ev, const AggregateExpr& agg,
-                        std::vector<std::string> grouping, const std::vector<double>& param) {
+Value QuantileAggregate(Evaluator& ev, const AggregateExpr& agg, std::vector<std::string> grouping,
+                        const std::vector<double>& param) {
   QueryState* q = ev.state();
   bool any_nan = false;
   double pmax = -std::numeric_limits<double>::infinity();
@@ -413,14 +462,14 @@ Value QuantileAggregate(Evaluator& ev, const AggregateExpr& agg,
   const PositionRange& pos = Unwrap(*agg.param).pos;
   if (any_nan) q->Warn("quantile value should be between 0 and 1, got NaN", pos);
   if (pmax > 1) {
-    q->Warn(fmt::format("quantile value should be between 0 and 1, got {}",
-                        FormatGoFloat(pmax, 'g')),
-            pos);
+    q->Warn(
+        fmt::format("quantile value should be between 0 and 1, got {}", FormatGoFloat(pmax, 'g')),
+        pos);
   }
   if (pmin < 0) {
-    q->Warn(fmt::format("quantile value should be between 0 and 1, got {}",
-                        FormatGoFloat(pmin, 'g')),
-            pos);
+    q->Warn(
+        fmt::format("quantile value should be between 0 and 1, got {}", FormatGoFloat(pmin, 'g')),
+        pos);
   }
   SeriesList in = ev.EvalVector(*agg.expr);
   Grouper grouper(agg, std::move(grouping));

@@ -17,8 +17,13 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 bool ChangesMetricSchema(BinaryOp op) {
   switch (op) {
-    case BinaryOp::kAdd: case BinaryOp::kSub: case BinaryOp::kMul: case BinaryOp::kDiv:
-    case BinaryOp::kPow: case BinaryOp::kMod: case BinaryOp::kAtan2:
+    case BinaryOp::kAdd:
+    case BinaryOp::kSub:
+    case BinaryOp::kMul:
+    case BinaryOp::kDiv:
+    case BinaryOp::kPow:
+    case BinaryOp::kMod:
+    case BinaryOp::kAtan2:
       return true;
     default:
       return false;
@@ -27,33 +32,54 @@ bool ChangesMetricSchema(BinaryOp op) {
 
 double Arith(BinaryOp op, double l, double r) {
   switch (op) {
-    case BinaryOp::kAdd: return l + r;
-    case BinaryOp::kSub: return l - r;
-    case BinaryOp::kMul: return l * r;
-    case BinaryOp::kDiv: return l / r;
-    case BinaryOp::kPow: return std::pow(l, r);
-    case BinaryOp::kMod: return std::fmod(l, r);
-    case BinaryOp::kAtan2: return std::atan2(l, r);
-    case BinaryOp::kEql: return l == r;
-    case BinaryOp::kNeq: return l != r;
-    case BinaryOp::kGtr: return l > r;
-    case BinaryOp::kLss: return l < r;
-    case BinaryOp::kGte: return l >= r;
-    case BinaryOp::kLte: return l <= r;
-    default: return kNaN;
+    case BinaryOp::kAdd:
+      return l + r;
+    case BinaryOp::kSub:
+      return l - r;
+    case BinaryOp::kMul:
+      return l * r;
+    case BinaryOp::kDiv:
+      return l / r;
+    case BinaryOp::kPow:
+      return std::pow(l, r);
+    case BinaryOp::kMod:
+      return std::fmod(l, r);
+    case BinaryOp::kAtan2:
+      return std::atan2(l, r);
+    case BinaryOp::kEql:
+      return l == r;
+    case BinaryOp::kNeq:
+      return l != r;
+    case BinaryOp::kGtr:
+      return l > r;
+    case BinaryOp::kLss:
+      return l < r;
+    case BinaryOp::kGte:
+      return l >= r;
+    case BinaryOp::kLte:
+      return l <= r;
+    default:
+      return kNaN;
   }
 }
 
 // vectorElemBinop for floats: the value, and whether a comparison keeps the sample.
 std::pair<double, bool> ElemBinop(BinaryOp op, double l, double r) {
   switch (op) {
-    case BinaryOp::kEql: return {l, l == r};
-    case BinaryOp::kNeq: return {l, l != r};
-    case BinaryOp::kGtr: return {l, l > r};
-    case BinaryOp::kLss: return {l, l < r};
-    case BinaryOp::kGte: return {l, l >= r};
-    case BinaryOp::kLte: return {l, l <= r};
-    default: return {Arith(op, l, r), true};
+    case BinaryOp::kEql:
+      return {l, l == r};
+    case BinaryOp::kNeq:
+      return {l, l != r};
+    case BinaryOp::kGtr:
+      return {l, l > r};
+    case BinaryOp::kLss:
+      return {l, l < r};
+    case BinaryOp::kGte:
+      return {l, l >= r};
+    case BinaryOp::kLte:
+      return {l, l <= r};
+    default:
+      return {Arith(op, l, r), true};
   }
 }
 
@@ -100,8 +126,8 @@ class Signatures {
  public:
   explicit Signatures(const VectorMatching& m) : m_(m) {}
   uint32_t Of(const Labels& l) {
-    uint64_t h = m_.on ? l.HashForLabels(m_.matching_labels)
-                       : l.HashWithoutLabels(m_.matching_labels);
+    uint64_t h =
+        m_.on ? l.HashForLabels(m_.matching_labels) : l.HashWithoutLabels(m_.matching_labels);
     auto [it, inserted] = ids_.try_emplace(h, static_cast<uint32_t>(ids_.size()));
     return it->second;
   }
@@ -220,7 +246,7 @@ Value VectorVector(Evaluator& ev, const BinaryExpr& b) {
   std::vector<uint32_t> matched_stamp(nsig, 0);
   std::vector<double> one_val(nsig, 0);
   std::unordered_map<uint64_t, std::vector<uint64_t>> inserted;  // sig -> result label hashes
-  std::unordered_map<uint64_t, Labels> result_cache;  // (many idx, one idx) -> labels
+  std::unordered_map<uint64_t, Labels> result_cache;             // (many idx, one idx) -> labels
 
   for (size_t step = 0; step < ev.NumSteps(); ++step) {
     q->Check();
@@ -262,14 +288,15 @@ Value VectorVector(Evaluator& ev, const BinaryExpr& b) {
       uint64_t key = (static_cast<uint64_t>(si) << 32) | oi;
       auto it = result_cache.find(key);
       if (it == result_cache.end()) {
-        it = result_cache.emplace(key, ResultMetric(many[si].labels, one[oi].labels, b.op, m))
-                 .first;
+        it =
+            result_cache.emplace(key, ResultMetric(many[si].labels, one[oi].labels, b.op, m)).first;
       }
       const Labels& metric = it->second;
       if (one_to_one) {
         if (matched_stamp[sig] == stamp) {
-          ThrowExecution("multiple matches for labels: many-to-one matching must be explicit "
-                         "(group_left/group_right)");
+          ThrowExecution(
+              "multiple matches for labels: many-to-one matching must be explicit "
+              "(group_left/group_right)");
         }
         matched_stamp[sig] = stamp;
       } else {
@@ -299,8 +326,7 @@ Value EvalBinary(Evaluator& ev, const BinaryExpr& b) {
   if (lt == ValueType::kVector && rt == ValueType::kScalar) return VectorScalar(ev, b, false);
   if (lt == ValueType::kScalar && rt == ValueType::kVector) return VectorScalar(ev, b, true);
   if (lt == ValueType::kVector && rt == ValueType::kVector) return VectorVector(ev, b);
-  ThrowExecution(fmt::format("invalid operand types for binary operator {}",
-                             BinaryOpString(b.op)));
+  ThrowExecution(fmt::format("invalid operand types for binary operator {}", BinaryOpString(b.op)));
 }
 
 }  // namespace hearth::promql::internal

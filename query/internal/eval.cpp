@@ -117,13 +117,20 @@ double DurationSeconds(const Expr& e, double step_s, double range_s) {
       double l = DurationSeconds(*b.lhs, step_s, range_s);
       double r = DurationSeconds(*b.rhs, step_s, range_s);
       switch (b.op) {
-        case BinaryOp::kAdd: return l + r;
-        case BinaryOp::kSub: return l - r;
-        case BinaryOp::kMul: return l * r;
-        case BinaryOp::kDiv: return l / r;
-        case BinaryOp::kMod: return std::fmod(l, r);
-        case BinaryOp::kPow: return std::pow(l, r);
-        default: break;
+        case BinaryOp::kAdd:
+          return l + r;
+        case BinaryOp::kSub:
+          return l - r;
+        case BinaryOp::kMul:
+          return l * r;
+        case BinaryOp::kDiv:
+          return l / r;
+        case BinaryOp::kMod:
+          return std::fmod(l, r);
+        case BinaryOp::kPow:
+          return std::pow(l, r);
+        default:
+          break;
       }
       break;
     }
@@ -316,8 +323,8 @@ namespace {
 
 bool IsAtUnsafeFunction(std::string_view name) {
   static constexpr std::string_view kUnsafe[] = {
-      "days_in_month", "day_of_month", "day_of_week", "day_of_year", "hour",      "minute",
-      "month",         "year",         "predict_linear", "time",     "timestamp"};
+      "days_in_month", "day_of_month", "day_of_week",    "day_of_year", "hour",     "minute",
+      "month",         "year",         "predict_linear", "time",        "timestamp"};
   return std::find(std::begin(kUnsafe), std::end(kUnsafe), name) != std::end(kUnsafe);
 }
 
@@ -365,6 +372,13 @@ bool Evaluator::IsStepInvariant(const Expr& e) {
 
 Value Evaluator::Eval(const Expr& e) {
   q_->Check();
+  // Per-step arrays are allocated up front: a step count no result could hold is refused
+  // before that (a subquery like x[1y:1ms] would otherwise allocate billions of slots).
+  if (static_cast<int64_t>(num_steps_) > q_->max_samples) {
+    throw EvalError(Status(StatusCode::kExecution,
+                           "query processing would load too many samples into memory in query "
+                           "execution"));
+  }
   if (num_steps_ == 0) {
     Value v;
     v.type = e.Type();
@@ -431,8 +445,8 @@ Value Evaluator::EvalNode(const Expr& e) {
       return Eval(*static_cast<const ParenExpr&>(e).expr);
     case NodeKind::kStepInvariant: {
       const Expr& inner = *static_cast<const StepInvariantExpr&>(e).expr;
-      if (num_steps_ > 1 && (inner.Type() == ValueType::kVector ||
-                             inner.Type() == ValueType::kScalar)) {
+      if (num_steps_ > 1 &&
+          (inner.Type() == ValueType::kVector || inner.Type() == ValueType::kScalar)) {
         return EvalOnceAndRepeat(inner);
       }
       return Eval(inner);
@@ -468,10 +482,14 @@ Value Evaluator::EvalNode(const Expr& e) {
 
 int64_t Evaluator::SelectorTime(AtModifier at, int64_t at_ts, int64_t offset, int64_t ts) const {
   switch (at) {
-    case AtModifier::kNone: return ts - offset;
-    case AtModifier::kTimestamp: return at_ts - offset;
-    case AtModifier::kStart: return q_->query_start - offset;
-    case AtModifier::kEnd: return q_->query_end - offset;
+    case AtModifier::kNone:
+      return ts - offset;
+    case AtModifier::kTimestamp:
+      return at_ts - offset;
+    case AtModifier::kStart:
+      return q_->query_start - offset;
+    case AtModifier::kEnd:
+      return q_->query_end - offset;
   }
   return ts - offset;
 }
@@ -484,24 +502,36 @@ int64_t ReadSeries(const storage::Series& series, int64_t mint, int64_t maxt, bo
                    std::vector<Sample>* out) {
   auto it = series.Iterator();
   if (!it->Seek(mint)) return 0;
-  int64_t read = 0;
   Sample first = it->At();
   if (first.t > maxt) return 1;
-  read++;
-  if (!(skip_stale && IsStaleNaN(first.v))) out->push_back(first);
-  Sample buf[256];
+  int64_t read = 1;
+  const size_t base = out->size();
+  out->push_back(first);
+  // Decode in batches, append them whole, then trim past maxt (and drop stale markers below).
+  constexpr size_t kBatch = 256;
+  thread_local std::vector<Sample> scratch(kBatch);  // reused: no per-call initialization
+  Sample* batch = scratch.data();
   for (;;) {
-    size_t n = it->NextBatch(std::span<Sample>(buf, 256));
+    size_t n = it->NextBatch(std::span<Sample>(batch, kBatch));
+    read += static_cast<int64_t>(n);
     if (n == 0) break;
-    for (size_t i = 0; i < n; ++i) {
-      read++;
-      if (buf[i].t > maxt) return read;
-      if (skip_stale && IsStaleNaN(buf[i].v)) continue;
-      out->push_back(buf[i]);
+    if (batch[n - 1].t > maxt) {
+      size_t keep = static_cast<size_t>(
+          std::upper_bound(batch, batch + n, maxt,
+                           [](int64_t t, const Sample& x) { return t < x.t; }) -
+          batch);
+      out->insert(out->end(), batch, batch + keep);
+      break;
     }
+    out->insert(out->end(), batch, batch + n);
   }
   if (Status st = it->status(); !st.ok()) {
     throw EvalError(Status(StatusCode::kExecution, "expanding series: " + st.message()));
+  }
+  if (skip_stale) {
+    auto b = out->begin() + static_cast<ptrdiff_t>(base);
+    out->erase(std::remove_if(b, out->end(), [](const Sample& x) { return IsStaleNaN(x.v); }),
+               out->end());
   }
   return read;
 }
@@ -515,8 +545,8 @@ void AddStorageWarnings(QueryState* q, const storage::SeriesSet& set) {
 
 }  // namespace
 
-void Evaluator::SelectSeries(const VectorSelector& vs, bool sample_time_as_value,
-                             const char* func, const SeriesSink& sink) {
+void Evaluator::SelectSeries(const VectorSelector& vs, bool sample_time_as_value, const char* func,
+                             const SeriesSink& sink) {
   const int64_t offset = OffsetOf(vs, *q_);
   const bool fixed = vs.at != AtModifier::kNone;
   const int64_t first_ref = SelectorTime(vs.at, vs.at_timestamp, offset, start_);

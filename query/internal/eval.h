@@ -186,8 +186,8 @@ class Evaluator {
 
 // The series a range function slides its windows over, and where each step's window ends.
 struct RangeSource {
-  SeriesList series;   // raw samples (no stale markers) or subquery results
-  int64_t range = 0;   // window length; windows are (end - range, end]
+  SeriesList series;  // raw samples (no stale markers) or subquery results
+  int64_t range = 0;  // window length; windows are (end - range, end]
   AtModifier at = AtModifier::kNone;
   int64_t at_ts = 0;
   int64_t offset = 0;

@@ -24,8 +24,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 const std::string& StringArg(const Call& call, size_t i) {
   const Expr& e = Unwrap(*call.args[i]);
   if (e.kind != NodeKind::kStringLiteral) {
-    ThrowExecution(fmt::format("expected a string literal as argument {} of {}", i + 1,
-                               call.func->name));
+    ThrowExecution(
+        fmt::format("expected a string literal as argument {} of {}", i + 1, call.func->name));
   }
   return static_cast<const StringLiteral&>(e).value;
 }
@@ -36,11 +36,33 @@ const PositionRange& ArgPos(const Call& call, size_t i) { return Unwrap(*call.ar
 // Range-vector functions: one window of samples in (wstart, wend] at step time ts.
 
 enum class RangeFn {
-  kRate, kIncrease, kDelta, kIrate, kIdelta, kDeriv, kPredictLinear, kResets, kChanges,
-  kAvgOverTime, kMinOverTime, kMaxOverTime, kSumOverTime, kCountOverTime, kQuantileOverTime,
-  kStddevOverTime, kStdvarOverTime, kLastOverTime, kFirstOverTime, kPresentOverTime,
-  kMadOverTime, kAbsentOverTime, kTsOfMaxOverTime, kTsOfMinOverTime, kTsOfFirstOverTime,
-  kTsOfLastOverTime, kDoubleExponentialSmoothing,
+  kRate,
+  kIncrease,
+  kDelta,
+  kIrate,
+  kIdelta,
+  kDeriv,
+  kPredictLinear,
+  kResets,
+  kChanges,
+  kAvgOverTime,
+  kMinOverTime,
+  kMaxOverTime,
+  kSumOverTime,
+  kCountOverTime,
+  kQuantileOverTime,
+  kStddevOverTime,
+  kStdvarOverTime,
+  kLastOverTime,
+  kFirstOverTime,
+  kPresentOverTime,
+  kMadOverTime,
+  kAbsentOverTime,
+  kTsOfMaxOverTime,
+  kTsOfMinOverTime,
+  kTsOfFirstOverTime,
+  kTsOfLastOverTime,
+  kDoubleExponentialSmoothing,
 };
 
 std::optional<RangeFn> LookupRangeFn(std::string_view n) {
@@ -84,32 +106,33 @@ struct Window {
   std::span<const Sample> s;
   int64_t wstart, wend;  // the window is (wstart, wend]
   int64_t range;
-  int64_t ts;            // the step time
+  int64_t ts;             // the step time
   double p0 = 0, p1 = 0;  // scalar parameters at this step
 };
 
-// Prometheus' extrapolatedRate for floats.
+// Prometheus' extrapolatedRate for floats (computed in ms with as few divisions as possible:
+// this runs once per series and step).
 std::optional<double> ExtrapolatedRate(const Window& w, bool is_counter, bool is_rate,
                                        double correction) {
-  if (w.s.size() < 2) return std::nullopt;
+  const size_t n = w.s.size();
+  if (n < 2) return std::nullopt;
   const Sample& first = w.s.front();
   const Sample& last = w.s.back();
-  double result = last.v - first.v + correction;
-  double to_start = static_cast<double>(first.t - w.wstart) / 1000;
-  double to_end = static_cast<double>(w.wend - last.t) / 1000;
-  double sampled = static_cast<double>(last.t - first.t) / 1000;
-  double avg = sampled / static_cast<double>(w.s.size() - 1);
-  double threshold = avg * 1.1;
+  const double result = last.v - first.v + correction;
+  double to_start = static_cast<double>(first.t - w.wstart);
+  double to_end = static_cast<double>(w.wend - last.t);
+  const double sampled = static_cast<double>(last.t - first.t);
+  const double avg = sampled / static_cast<double>(n - 1);
+  const double threshold = avg * 1.1;
   if (to_start >= threshold) to_start = avg / 2;
-  if (is_counter) {
-    double to_zero = to_start;
-    if (result > 0 && first.v >= 0) to_zero = sampled * (first.v / result);
-    if (to_zero < to_start) to_start = to_zero;
+  // A counter does not go below zero: extrapolate at most to where it would reach zero.
+  if (is_counter && result > 0 && first.v >= 0 && sampled * first.v < to_start * result) {
+    to_start = sampled * (first.v / result);
   }
   if (to_end >= threshold) to_end = avg / 2;
-  double factor = (sampled + to_start + to_end) / sampled;
-  if (is_rate) factor /= static_cast<double>(w.range) / 1000;
-  return result * factor;
+  double extended = sampled + to_start + to_end;
+  if (is_rate) return result * extended / (sampled * (static_cast<double>(w.range) / 1000));
+  return result * (extended / sampled);
 }
 
 double CounterCorrection(std::span<const Sample> s) {
@@ -189,9 +212,12 @@ double VarianceOverTime(std::span<const Sample> s) {
 std::optional<double> EvalWindow(RangeFn fn, const Window& w) {
   const auto& s = w.s;
   switch (fn) {
-    case RangeFn::kRate: return ExtrapolatedRate(w, true, true, CounterCorrection(s));
-    case RangeFn::kIncrease: return ExtrapolatedRate(w, true, false, CounterCorrection(s));
-    case RangeFn::kDelta: return ExtrapolatedRate(w, false, false, 0);
+    case RangeFn::kRate:
+      return ExtrapolatedRate(w, true, true, CounterCorrection(s));
+    case RangeFn::kIncrease:
+      return ExtrapolatedRate(w, true, false, CounterCorrection(s));
+    case RangeFn::kDelta:
+      return ExtrapolatedRate(w, false, false, 0);
     case RangeFn::kIrate:
     case RangeFn::kIdelta: {
       if (s.size() < 2) return std::nullopt;
@@ -225,7 +251,8 @@ std::optional<double> EvalWindow(RangeFn fn, const Window& w) {
       }
       return n;
     }
-    case RangeFn::kAvgOverTime: return AvgOverTime(s);
+    case RangeFn::kAvgOverTime:
+      return AvgOverTime(s);
     case RangeFn::kMinOverTime:
     case RangeFn::kMaxOverTime:
     case RangeFn::kTsOfMinOverTime:
@@ -235,10 +262,18 @@ std::optional<double> EvalWindow(RangeFn fn, const Window& w) {
       for (const Sample& p : s) {
         bool take = false;
         switch (fn) {
-          case RangeFn::kMinOverTime: take = p.v < best || std::isnan(best); break;
-          case RangeFn::kMaxOverTime: take = p.v > best || std::isnan(best); break;
-          case RangeFn::kTsOfMinOverTime: take = p.v <= best || std::isnan(best); break;
-          default: take = p.v >= best || std::isnan(best); break;
+          case RangeFn::kMinOverTime:
+            take = p.v < best || std::isnan(best);
+            break;
+          case RangeFn::kMaxOverTime:
+            take = p.v > best || std::isnan(best);
+            break;
+          case RangeFn::kTsOfMinOverTime:
+            take = p.v <= best || std::isnan(best);
+            break;
+          default:
+            take = p.v >= best || std::isnan(best);
+            break;
         }
         if (take) {
           best = p.v;
@@ -254,21 +289,29 @@ std::optional<double> EvalWindow(RangeFn fn, const Window& w) {
       if (std::isinf(sum)) return sum;
       return sum + c;
     }
-    case RangeFn::kCountOverTime: return static_cast<double>(s.size());
+    case RangeFn::kCountOverTime:
+      return static_cast<double>(s.size());
     case RangeFn::kQuantileOverTime: {
       std::vector<double> v;
       v.reserve(s.size());
       for (const Sample& p : s) v.push_back(p.v);
       return Quantile(w.p0, v);
     }
-    case RangeFn::kStddevOverTime: return std::sqrt(VarianceOverTime(s));
-    case RangeFn::kStdvarOverTime: return VarianceOverTime(s);
-    case RangeFn::kLastOverTime: return s.back().v;
-    case RangeFn::kFirstOverTime: return s.front().v;
+    case RangeFn::kStddevOverTime:
+      return std::sqrt(VarianceOverTime(s));
+    case RangeFn::kStdvarOverTime:
+      return VarianceOverTime(s);
+    case RangeFn::kLastOverTime:
+      return s.back().v;
+    case RangeFn::kFirstOverTime:
+      return s.front().v;
     case RangeFn::kPresentOverTime:
-    case RangeFn::kAbsentOverTime: return 1;
-    case RangeFn::kTsOfFirstOverTime: return static_cast<double>(s.front().t) / 1000;
-    case RangeFn::kTsOfLastOverTime: return static_cast<double>(s.back().t) / 1000;
+    case RangeFn::kAbsentOverTime:
+      return 1;
+    case RangeFn::kTsOfFirstOverTime:
+      return static_cast<double>(s.front().t) / 1000;
+    case RangeFn::kTsOfLastOverTime:
+      return static_cast<double>(s.back().t) / 1000;
     case RangeFn::kMadOverTime: {
       for (const Sample& p : s) {
         if (std::isnan(p.v)) return kNaN;  // a NaN sample makes the result NaN
@@ -283,7 +326,8 @@ std::optional<double> EvalWindow(RangeFn fn, const Window& w) {
     case RangeFn::kDoubleExponentialSmoothing: {
       double sf = w.p0, tf = w.p1;
       if (sf <= 0 || sf >= 1) {
-        ThrowExecution(fmt::format("invalid smoothing factor. Expected: 0 < sf < 1, got: {:f}", sf));
+        ThrowExecution(
+            fmt::format("invalid smoothing factor. Expected: 0 < sf < 1, got: {:f}", sf));
       }
       if (tf <= 0 || tf >= 1) {
         ThrowExecution(fmt::format("invalid trend factor. Expected: 0 < tf < 1, got: {:f}", tf));
@@ -303,9 +347,7 @@ std::optional<double> EvalWindow(RangeFn fn, const Window& w) {
   return std::nullopt;
 }
 
-bool DropsName(RangeFn fn) {
-  return fn != RangeFn::kLastOverTime && fn != RangeFn::kFirstOverTime;
-}
+bool DropsName(RangeFn fn) { return fn != RangeFn::kLastOverTime && fn != RangeFn::kFirstOverTime; }
 
 // Labels of absent()/absent_over_time(): the equality matchers of a plain selector, except
 // names matched more than once.
@@ -371,9 +413,9 @@ void StreamRangeCall(Evaluator& ev, const Call& call, const SeriesSink& sink) {
     for (size_t i = 0; i < steps; ++i) {
       double qv = param(0, i);
       if (std::isnan(qv) || qv < 0 || qv > 1) {
-        q->Warn(fmt::format("quantile value should be between 0 and 1, got {}",
-                            FormatGoFloat(qv, 'g')),
-                ArgPos(call, 0));
+        q->Warn(
+            fmt::format("quantile value should be between 0 and 1, got {}", FormatGoFloat(qv, 'g')),
+            ArgPos(call, 0));
       }
     }
   }
@@ -406,8 +448,13 @@ void StreamRangeCall(Evaluator& ev, const Call& call, const SeriesSink& sink) {
       while (hi < n && pts[hi].t <= wend) ++hi;
       while (lo < hi && pts[lo].t <= wstart) ++lo;
       if (lo == hi) continue;
-      Window w{std::span<const Sample>(pts.data() + lo, hi - lo), wstart, wend, rs.range, ts,
-               param(0, i), param(1, i)};
+      Window w{std::span<const Sample>(pts.data() + lo, hi - lo),
+               wstart,
+               wend,
+               rs.range,
+               ts,
+               param(0, i),
+               param(1, i)};
       q->total_samples += static_cast<int64_t>(hi - lo);
       if (q->per_step_stats) q->RecordStepSamples(ts, static_cast<int64_t>(hi - lo));
       std::optional<double> r;
@@ -567,14 +614,13 @@ MathFn LookupMath(std::string_view n) {
 bool IsValidLabelName(std::string_view n) { return !n.empty() && IsValidUtf8(n); }
 
 // Go's regexp.Expand for a match of `re` in `src`.
-std::string ExpandTemplate(const RE2& re, std::string_view tmpl, std::string_view src,
+std::string ExpandTemplate(const RE2& re, std::string_view tmpl,
                            const std::vector<re2::StringPiece>& groups) {
   std::string out;
   auto is_name_char = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || static_cast<unsigned char>(c) >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           static_cast<unsigned char>(c) >= 0x80;
   };
-  (void)src;
   size_t i = 0;
   while (i < tmpl.size()) {
     size_t d = tmpl.find('$', i);
@@ -643,7 +689,7 @@ Value EvalLabelReplace(Evaluator& ev, const Call& call) {
                   groups.data(), static_cast<int>(groups.size()))) {
       continue;
     }
-    std::string res = ExpandTemplate(re, repl, sv, groups);
+    std::string res = ExpandTemplate(re, repl, groups);
     LabelsBuilder b(s.labels);
     b.Set(dst, res);
     s.labels = b.Build();
@@ -864,7 +910,8 @@ Value EvalCall(Evaluator& ev, const Call& call) {
 
   // Scalar-valued functions of the evaluation time or the query.
   if (name == "time") {
-    for (size_t i = 0; i < steps; ++i) v.scalar.push_back(static_cast<double>(ev.StepTime(i)) / 1000);
+    for (size_t i = 0; i < steps; ++i)
+      v.scalar.push_back(static_cast<double>(ev.StepTime(i)) / 1000);
     return v;
   }
   if (name == "pi") {

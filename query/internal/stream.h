@@ -17,8 +17,8 @@ struct RangeSeries {
   const Labels* labels = nullptr;
   std::span<const Sample> points;  // no stale markers
   bool drop_name = false;
-  int64_t range = 0;               // windows are (end - range, end]
-  int64_t fixed_end = 0;           // window end when `fixed` (@ modifier)
+  int64_t range = 0;      // windows are (end - range, end]
+  int64_t fixed_end = 0;  // window end when `fixed` (@ modifier)
   bool fixed = false;
   int64_t offset = 0;
 

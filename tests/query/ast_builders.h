@@ -133,8 +133,11 @@ inline const FunctionSpec* Fn(std::string_view name) {
       {"scalar", {VT::kVector}, 0, VT::kScalar, false},
       {"sort_desc", {VT::kVector}, 0, VT::kVector, false},
       {"histogram_quantile", {VT::kScalar, VT::kVector}, 0, VT::kVector, false},
-      {"label_replace", {VT::kVector, VT::kString, VT::kString, VT::kString, VT::kString}, 0,
-       VT::kVector, false},
+      {"label_replace",
+       {VT::kVector, VT::kString, VT::kString, VT::kString, VT::kString},
+       0,
+       VT::kVector,
+       false},
       {"absent", {VT::kVector}, 0, VT::kVector, false},
       {"round", {VT::kVector, VT::kScalar}, 1, VT::kVector, false},
   };

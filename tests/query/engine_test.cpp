@@ -137,8 +137,8 @@ TEST_CASE("rate and increase extrapolate as Prometheus does", "[query][engine]")
   CHECK(Find(v, {{"path", "/foo"}})->v == Approx(100));
   CHECK(Find(v, {{"path", "/dings"}})->v == Approx(105));
   CHECK(Find(v, {{"path", "/bumms"}})->v == Approx(101));
-  auto r = f.Instant(*CallF("rate", Mat(Sel("x_total", {Eq("path", "/foo")}), 50 * kMin)),
-                     50 * kMin);
+  auto r =
+      f.Instant(*CallF("rate", Mat(Sel("x_total", {Eq("path", "/foo")}), 50 * kMin)), 50 * kMin);
   REQUIRE(r.size() == 1);
   CHECK(r[0].v == Approx(100.0 / 3000));
   CHECK(f.last.annotations.infos.empty());
@@ -200,9 +200,9 @@ TEST_CASE("sum of rate streams series and matches the unaggregated sum", "[query
     f.Load({{"__name__", "req_total"}, {"job", s % 2 ? "odd" : "even"}, {"i", std::to_string(s)}},
            15 * kSec, vals);
   }
-  auto summed = f.Range(*Agg(AggregateOp::kSum, CallF("rate", Mat(Sel("req_total"), 5 * kMin)),
-                             {"job"}),
-                        5 * kMin, 25 * kMin, kMin);
+  auto summed =
+      f.Range(*Agg(AggregateOp::kSum, CallF("rate", Mat(Sel("req_total"), 5 * kMin)), {"job"}),
+              5 * kMin, 25 * kMin, kMin);
   auto each = f.Range(*CallF("rate", Mat(Sel("req_total"), 5 * kMin)), 5 * kMin, 25 * kMin, kMin);
   REQUIRE(summed.size() == 2);
   REQUIRE(each.size() == 20);
@@ -294,8 +294,8 @@ TEST_CASE("delayed name removal merges non-overlapping series and rejects overla
   Fixture f;
   f.Load({{"__name__", "metric_a"}}, 10 * kMin, {1, Gap()});
   f.Load({{"__name__", "metric_b"}}, 10 * kMin, {3, 4});
-  auto m = f.Range(*Bin(BinaryOp::kLor, Neg(Sel("metric_a")), Neg(Sel("metric_b"))), 0,
-                   20 * kMin, 10 * kMin);
+  auto m = f.Range(*Bin(BinaryOp::kLor, Neg(Sel("metric_a")), Neg(Sel("metric_b"))), 0, 20 * kMin,
+                   10 * kMin);
   REQUIRE(m.size() == 1);
   CHECK(m[0].labels.empty());
   REQUIRE(m[0].samples.size() == 2);
@@ -441,6 +441,78 @@ TEST_CASE("scalar() and vector(time()) convert between types", "[query][engine]"
   auto m = f.Range(*CallF("vector", CallF("time")), 0, 2 * kMin, kMin);
   REQUIRE(m.size() == 1);
   CHECK(m[0].samples[2].v == 120);
+}
+
+}  // namespace
+}  // namespace hearth::promql
+
+namespace hearth::promql {
+namespace {
+
+TEST_CASE("string queries: annotations carry line:column positions", "[query][engine]") {
+  Fixture f;
+  f.Load({{"__name__", "x"}}, kMin, {1, 2, 3});
+  auto r = f.engine.Instant(f.store, "rate(x[5m])", 2 * kMin);
+  REQUIRE(r.ok());
+  REQUIRE(r->annotations.infos.size() == 1);
+  CHECK(r->annotations.infos[0] ==
+        "PromQL info: metric might not be a counter, name does not end in "
+        "_total/_sum/_count/_bucket: \"x\" (1:6)");
+  auto s = f.engine.Range(f.store, "sum(\n  sort(x))", 0, 2 * kMin, kMin);
+  REQUIRE(s.ok());
+  REQUIRE(s->annotations.warnings.size() == 1);
+  CHECK(s->annotations.warnings[0] ==
+        "PromQL warning: sort is ineffective for range queries since results are always "
+        "ordered by labels (2:3)");
+}
+
+TEST_CASE("string queries: parse errors and type errors are kInvalidArgument", "[query][engine]") {
+  Fixture f;
+  auto a = f.engine.Instant(f.store, "sum(", 0);
+  REQUIRE_FALSE(a.ok());
+  CHECK(a.status().code() == StatusCode::kInvalidArgument);
+  CHECK(a.status().message().find("parse error") != std::string::npos);
+  auto b = f.engine.Range(f.store, "x[5m]", 0, kMin, kMin);
+  REQUIRE_FALSE(b.ok());
+  CHECK(b.status().code() == StatusCode::kInvalidArgument);
+  CHECK(b.status().message() ==
+        "invalid expression type \"range vector\" for range query, must be Scalar or instant "
+        "Vector");
+  auto c = f.engine.Range(f.store, "x", 0, kMin, 0);
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("string queries: instant range selector returns a matrix of raw samples",
+          "[query][engine]") {
+  Fixture f;
+  f.Load({{"__name__", "m"}}, 10 * kSec, {1, 2, StaleNaN(), 4, 5, 6, 7});
+  auto r = f.engine.Instant(f.store, "m[40s]", 60 * kSec);
+  REQUIRE(r.ok());
+  const auto& m = std::get<Matrix>(r->value);
+  REQUIRE(m.size() == 1);
+  REQUIRE(m[0].samples.size() == 4);  // (20s, 60s]: 30s..60s; the stale marker at 20s is out
+  CHECK(m[0].samples[0].t == 30 * kSec);
+  CHECK(m[0].samples[0].v == 4);
+}
+
+}  // namespace
+}  // namespace hearth::promql
+
+namespace hearth::promql {
+namespace {
+
+TEST_CASE("a subquery with more steps than max_samples is refused before allocating",
+          "[query][engine]") {
+  EngineOptions opts;
+  opts.max_samples = 1000;
+  Fixture f(opts);
+  f.Load({{"__name__", "m"}}, kMin, {1});
+  auto r = f.engine.Instant(f.store, "count_over_time(m[1y:1ms])", kMin);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kExecution);
+  CHECK(r.status().message() ==
+        "query processing would load too many samples into memory in query execution");
 }
 
 }  // namespace

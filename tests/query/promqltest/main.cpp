@@ -122,6 +122,7 @@ int main(int argc, char** argv) {
     total_unsup += u;
     std::printf("%-28s %4d passed %4d failed %4d unsupported (of %zu)\n", name.c_str(), p, f, u,
                 r.evals.size());
+    for (const auto& n : r.notes) std::printf("  note: %s\n", n.c_str());
     for (const auto& e : r.evals) {
       std::string key = fmt::format("{}:{}", name, e.line);
       all_evals.insert(key);
@@ -129,7 +130,7 @@ int main(int argc, char** argv) {
       bool regressed = listed.count(key) > 0 && e.status != EvalOutcome::Status::kPassed;
       if (regressed) regressions++;
       if (regressed || (verbose && e.status != EvalOutcome::Status::kPassed)) {
-        const char* what = regressed ? "REGRESSION"
+        const char* what = regressed                                  ? "REGRESSION"
                            : e.status == EvalOutcome::Status::kFailed ? "FAIL"
                                                                       : "UNSUPPORTED";
         std::printf("  %s %s:%d %s\n      %s\n", what, name.c_str(), e.line, e.expr.c_str(),
@@ -145,8 +146,7 @@ int main(int argc, char** argv) {
       std::printf("  REGRESSION %s: no eval command at this line\n", key.c_str());
     }
   }
-  std::printf("total: %d passed, %d failed, %d unsupported\n", total_pass, total_fail,
-              total_unsup);
+  std::printf("total: %d passed, %d failed, %d unsupported\n", total_pass, total_fail, total_unsup);
   size_t new_passing = 0;
   for (const auto& k : now_passing) new_passing += listed.count(k) == 0;
   if (update) {
@@ -158,11 +158,10 @@ int main(int argc, char** argv) {
     out << "# Evals of the PromQL test scripts that pass (file:line of the eval command).\n"
         << "# Maintained by `promqltest --update`; entries are only ever added.\n";
     for (const auto& s : sorted) out << s << "\n";
-    std::printf("updated %s: %zu entries (%zu new)\n", passing.c_str(), sorted.size(),
-                new_passing);
+    std::printf("updated %s: %zu entries (%zu new)\n", passing.c_str(), sorted.size(), new_passing);
   } else if (new_passing > 0) {
-    std::printf("%zu passing evals are not in %s yet; run with --update to add them\n",
-                new_passing, passing.c_str());
+    std::printf("%zu passing evals are not in %s yet; run with --update to add them\n", new_passing,
+                passing.c_str());
   }
   if (regressions > 0) {
     std::printf("FAILED: %d evals listed in %s no longer pass\n", regressions, passing.c_str());

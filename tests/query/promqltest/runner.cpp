@@ -34,10 +34,10 @@ using promql::QueryResult;
 
 constexpr int64_t kMinute = 60 * 1000;
 
-// The storage the scripts load into. Switching to the real TSDB is this one line.
-std::unique_ptr<storage::Storage> NewTestStorage() {
-  return std::make_unique<storage::MemStore>();
-}
+// The storage the scripts load into. Switching to the real TSDB is this one line; note that
+// scripts load series older than data already loaded (at_modifier.test loads 1ms samples from
+// t=0 after 10s samples up to 10000s), which a head with an appendable window rejects.
+std::unique_ptr<storage::Storage> NewTestStorage() { return std::make_unique<storage::MemStore>(); }
 
 promql::EngineOptions TestEngineOptions() {
   promql::EngineOptions o;
@@ -102,14 +102,23 @@ class ScriptRun {
 
   void Load(const LoadCmd& cmd) {
     auto app = storage_->NewAppender();
-    for (const SeriesDesc& s : cmd.series) {
+    size_t rejected = 0;
+    for (size_t k = 0; k < cmd.series.size(); ++k) {
+      const SeriesDesc& s = cmd.series[k];
+      // A metric defined twice in one load keeps only its last definition (upstream keys the
+      // definitions by series).
+      bool redefined = false;
+      for (size_t later = k + 1; later < cmd.series.size(); ++later) {
+        redefined = redefined || cmd.series[later].labels == s.labels;
+      }
+      if (redefined) continue;
       bool histogram = false;
       for (size_t i = 0; i < s.values.size(); ++i) {
         const SeriesValue& v = s.values[i];
         if (v.kind == SeriesValue::Kind::kHistogram) histogram = true;
         if (v.kind != SeriesValue::Kind::kFloat) continue;
         auto r = app->Append(0, s.labels, static_cast<int64_t>(i) * cmd.gap, v.v);
-        (void)r;  // duplicates within a load: the later value wins in MemStore
+        if (!r.ok()) rejected++;
       }
       if (histogram) histogram_series_.push_back(s.labels);
       if (cmd.with_nhcb) AddNhcbSeries(s.labels);
@@ -117,8 +126,15 @@ class ScriptRun {
     }
     for (const Labels& l : cmd.start_timestamp_series) st_series_.push_back(l);
     Status st = app->Commit();
-    (void)st;
+    if (!st.ok()) {
+      notes_.push_back(fmt::format("line {}: commit failed: {}", cmd.line, st.message()));
+    }
+    if (rejected > 0) {
+      notes_.push_back(fmt::format("line {}: the storage refused {} samples", cmd.line, rejected));
+    }
   }
+
+  const std::vector<std::string>& notes() const { return notes_; }
 
   void Clear() {
     storage_ = NewTestStorage();
@@ -203,8 +219,7 @@ class ScriptRun {
     }
     if (cmd.expected_fail_regexp) {
       if (!RegexpMatch(*cmd.expected_fail_regexp, msg)) {
-        Fail(fmt::format("expected error matching {} but got: {}", *cmd.expected_fail_regexp,
-                         msg));
+        Fail(fmt::format("expected error matching {} but got: {}", *cmd.expected_fail_regexp, msg));
       }
     }
     for (const auto& e : cmd.expects) {
@@ -226,10 +241,10 @@ class ScriptRun {
     if (exp.empty()) return;
     if (actual.empty()) Fail(fmt::format("expected {} annotations but none were found", kind));
     for (const auto* e : exp) {
-      if (std::none_of(actual.begin(), actual.end(), [&](const auto& a) { return Matches(*e, a); })) {
+      if (std::none_of(actual.begin(), actual.end(),
+                       [&](const auto& a) { return Matches(*e, a); })) {
         Fail(fmt::format("expected {} annotation matching {} but found: [{}]", kind,
-                         QuoteGo(e->message ? *e->message : *e->regex),
-                         fmt::join(actual, "; ")));
+                         QuoteGo(e->message ? *e->message : *e->regex), fmt::join(actual, "; ")));
       }
     }
     for (const auto& a : actual) {
@@ -277,9 +292,10 @@ class ScriptRun {
       for (size_t i = 0; i < e->values.size(); ++i) {
         int64_t ts = cmd.start + static_cast<int64_t>(i) * cmd.step;
         if (ts > cmd.end) {
-          Fail(fmt::format("expected {} points for {}, but query time range cannot return this "
-                           "many points",
-                           e->values.size(), s.labels.ToString()));
+          Fail(
+              fmt::format("expected {} points for {}, but query time range cannot return this "
+                          "many points",
+                          e->values.size(), s.labels.ToString()));
         }
         if (e->values[i].kind == SeriesValue::Kind::kFloat) want.push_back({ts, e->values[i].v});
       }
@@ -291,20 +307,22 @@ class ScriptRun {
       }
       for (size_t i = 0; i < want.size(); ++i) {
         if (want[i].t != s.samples[i].t) {
-          Fail(fmt::format("expected float value at index {} for {} to have timestamp {}, but it "
-                           "had timestamp {}",
-                           i, s.labels.ToString(), want[i].t, s.samples[i].t));
+          Fail(
+              fmt::format("expected float value at index {} for {} to have timestamp {}, but it "
+                          "had timestamp {}",
+                          i, s.labels.ToString(), want[i].t, s.samples[i].t));
         }
         if (!AlmostEqual(s.samples[i].v, want[i].v, kEpsilon)) {
-          Fail(fmt::format("expected float value at index {} (t={}) for {} to be {}, but got {}",
-                           i, s.samples[i].t, s.labels.ToString(), Fmt(want[i].v),
+          Fail(fmt::format("expected float value at index {} (t={}) for {} to be {}, but got {}", i,
+                           s.samples[i].t, s.labels.ToString(), Fmt(want[i].v),
                            Fmt(s.samples[i].v)));
         }
       }
     }
     if (seen != cmd.series.size()) {
       for (const auto& e : cmd.series) {
-        bool found = std::any_of(m.begin(), m.end(), [&](const auto& s) { return s.labels == e.labels; });
+        bool found =
+            std::any_of(m.begin(), m.end(), [&](const auto& s) { return s.labels == e.labels; });
         if (!found) Fail(fmt::format("expected metric {} not found", e.labels.ToString()));
       }
     }
@@ -331,7 +349,8 @@ class ScriptRun {
       }
     }
     for (const auto& e : cmd.series) {
-      bool found = std::any_of(v.begin(), v.end(), [&](const auto& s) { return s.labels == e.labels; });
+      bool found =
+          std::any_of(v.begin(), v.end(), [&](const auto& s) { return s.labels == e.labels; });
       if (!found) Fail(fmt::format("expected metric {} not found", e.labels.ToString()));
     }
   }
@@ -348,7 +367,8 @@ class ScriptRun {
     }
     const auto& str = std::get<promql::String>(value);
     std::string want = cmd.expected_string.value_or("");
-    if (want != str.v) Fail(fmt::format("expected string {} but got {}", QuoteGo(want), QuoteGo(str.v)));
+    if (want != str.v)
+      Fail(fmt::format("expected string {} but got {}", QuoteGo(want), QuoteGo(str.v)));
   }
 
   void RunRange(const EvalCmd& cmd) {
@@ -392,8 +412,8 @@ class ScriptRun {
           case NodeKind::kCall: {
             std::string_view n = static_cast<promql::Call&>(e).func->name;
             static constexpr std::string_view kUnsafe[] = {
-                "days_in_month", "day_of_month", "day_of_week", "day_of_year", "hour",
-                "minute", "month", "year", "predict_linear", "time", "timestamp",
+                "days_in_month", "day_of_month", "day_of_week", "day_of_year", "hour", "minute",
+                "month", "year", "predict_linear", "time", "timestamp",
                 // Functions of the query's own range.
                 "start", "end", "step", "range"};
             if (std::find(std::begin(kUnsafe), std::end(kUnsafe), n) != std::end(kUnsafe)) {
@@ -414,8 +434,12 @@ class ScriptRun {
           visit(*sq.expr, under_at || sq.at == promql::AtModifier::kTimestamp);
           break;
         }
-        case NodeKind::kParen: visit(*static_cast<promql::ParenExpr&>(e).expr, under_at); break;
-        case NodeKind::kUnary: visit(*static_cast<promql::UnaryExpr&>(e).expr, under_at); break;
+        case NodeKind::kParen:
+          visit(*static_cast<promql::ParenExpr&>(e).expr, under_at);
+          break;
+        case NodeKind::kUnary:
+          visit(*static_cast<promql::UnaryExpr&>(e).expr, under_at);
+          break;
         case NodeKind::kBinary:
           visit(*static_cast<promql::BinaryExpr&>(e).lhs, under_at);
           visit(*static_cast<promql::BinaryExpr&>(e).rhs, under_at);
@@ -503,6 +527,7 @@ class ScriptRun {
   std::unique_ptr<storage::Storage> storage_;
   std::vector<Labels> histogram_series_;
   std::vector<Labels> st_series_;
+  std::vector<std::string> notes_;
 };
 
 }  // namespace
@@ -525,6 +550,7 @@ FileReport RunScript(std::string_view file, std::string_view text) {
       report.evals.push_back(run.Eval(std::get<EvalCmd>(c)));
     }
   }
+  report.notes = run.notes();
   return report;
 }
 

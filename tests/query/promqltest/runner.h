@@ -24,7 +24,8 @@ struct EvalOutcome {
 
 struct FileReport {
   std::string file;
-  std::string error;  // the script itself could not be parsed
+  std::string error;               // the script itself could not be parsed
+  std::vector<std::string> notes;  // e.g. samples the storage refused while loading
   std::vector<EvalOutcome> evals;
   int Count(EvalOutcome::Status s) const;
 };

@@ -86,7 +86,7 @@ struct EvalCmd {
   double scalar = 0;
   std::vector<ExpectedSeries> series;
   std::optional<std::string> expected_string;
-  bool range_vector = false;       // `expect range vector from .. to .. step ..`
+  bool range_vector = false;        // `expect range vector from .. to .. step ..`
   bool exclude_from_range = false;  // no re-check as a range query
   bool expects_histogram = false;   // an expected value is a native histogram
 
