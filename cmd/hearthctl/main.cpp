@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "cmd/common/build_info.h"
+#include "cmd/hearthctl/tsdb_cmd.h"
 
 namespace hearth {
 namespace {
@@ -21,7 +22,12 @@ struct Command {
 };
 
 std::vector<Command> Commands() {
-  return {};
+  return {
+      {{"tsdb", "analyze"}, "[<db path>] [<partition start>]",
+       "Analyze churn, label pair cardinality and compression of a time partition.",
+       RunTsdbAnalyze},
+      {{"tsdb", "dump"}, "[<db path>]", "Dump samples from a TSDB.", RunTsdbDump},
+  };
 }
 
 std::string Usage(const std::vector<Command>& commands) {
