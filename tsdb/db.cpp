@@ -705,7 +705,9 @@ Status DBImpl::CleanTombstones() {
   // The head: rewrite chunks in memory.
   head_->gate().EnterExclusive();
   Status head_status;
-  for (const auto& [ref, deleted] : tomb) {
+  for (const auto& entry : tomb) {
+    const SeriesRef ref = entry.first;
+    const Intervals& deleted = entry.second;  // (a named variable: lambdas capture it)
     MemSeries* s = head_->GetByRef(ref);
     if (s == nullptr) continue;
     std::lock_guard lock(s->mu);
@@ -745,7 +747,9 @@ Status DBImpl::CleanTombstones() {
     Store::PartitionReader r(store_.get(), p);
     Store::Batch b = store_->NewBatch();
     std::vector<SeriesRef> emptied;
-    for (const auto& [ref, deleted] : tomb) {
+    for (const auto& entry : tomb) {
+      const SeriesRef ref = entry.first;
+      const Intervals& deleted = entry.second;
       bool touches = false;
       for (const Interval& iv : deleted) touches |= p->Overlaps(iv.mint, iv.maxt);
       if (!touches) continue;
