@@ -779,6 +779,11 @@ Status DBImpl::CleanTombstones() {
       HEARTH_ASSIGN_OR_RETURN(auto labels, store_->GetLabels(emptied));
       for (size_t i = 0; i < emptied.size(); ++i) {
         if (!labels[i].empty()) b.DeletePostings(*p, emptied[i], labels[i]);
+        // A head series writing here again must list itself in the postings again.
+        if (MemSeries* s = head_->GetByRef(emptied[i])) {
+          std::lock_guard lock(s->mu);
+          if (s->indexed_partition == p->start) s->indexed_partition = kMinTime;
+        }
       }
     }
     HEARTH_RETURN_IF_ERROR(store_->Write(b));
