@@ -705,7 +705,9 @@ Status DBImpl::CleanTombstones() {
   // The head: rewrite chunks in memory.
   head_->gate().EnterExclusive();
   Status head_status;
-  for (const auto& [ref, deleted] : tomb) {
+  for (const auto& entry : tomb) {
+    const SeriesRef ref = entry.first;
+    const Intervals& deleted = entry.second;  // (a named variable: lambdas capture it)
     MemSeries* s = head_->GetByRef(ref);
     if (s == nullptr) continue;
     std::lock_guard lock(s->mu);
@@ -745,7 +747,9 @@ Status DBImpl::CleanTombstones() {
     Store::PartitionReader r(store_.get(), p);
     Store::Batch b = store_->NewBatch();
     std::vector<SeriesRef> emptied;
-    for (const auto& [ref, deleted] : tomb) {
+    for (const auto& entry : tomb) {
+      const SeriesRef ref = entry.first;
+      const Intervals& deleted = entry.second;
       bool touches = false;
       for (const Interval& iv : deleted) touches |= p->Overlaps(iv.mint, iv.maxt);
       if (!touches) continue;
@@ -775,6 +779,11 @@ Status DBImpl::CleanTombstones() {
       HEARTH_ASSIGN_OR_RETURN(auto labels, store_->GetLabels(emptied));
       for (size_t i = 0; i < emptied.size(); ++i) {
         if (!labels[i].empty()) b.DeletePostings(*p, emptied[i], labels[i]);
+        // A head series writing here again must list itself in the postings again.
+        if (MemSeries* s = head_->GetByRef(emptied[i])) {
+          std::lock_guard lock(s->mu);
+          if (s->indexed_partition == p->start) s->indexed_partition = kMinTime;
+        }
       }
     }
     HEARTH_RETURN_IF_ERROR(store_->Write(b));

@@ -154,8 +154,8 @@ class Head {
   std::vector<SeriesSnapshot> Snapshot(std::span<const SeriesRef> refs, int64_t mint,
                                        int64_t maxt);
 
-  // Calls f(series) for every series in the head (no order). The series' own lock is not
-  // held; f must take it to read mutable fields.
+  // Calls f(series) for every series in the head (no order), keeping them alive meanwhile.
+  // The series' own lock is not held; f must take it to read mutable fields.
   template <typename F>
   void ForEachSeries(F&& f);
 
@@ -254,12 +254,15 @@ class Head {
 
 template <typename F>
 void Head::ForEachSeries(F&& f) {
+  // An epoch keeps every series alive while f runs, even if maintenance removes it.
+  const uint64_t epoch = EnterBatch();
   std::vector<MemSeries*> all;
   for (size_t i = 0; i < kShards; ++i) {
     std::lock_guard lock(ref_shards_[i].mu);
     ref_shards_[i].by_ref.ForEach([&](uint64_t, MemSeries* s) { all.push_back(s); });
   }
   for (MemSeries* s : all) f(s);
+  ExitBatch(epoch);
 }
 
 }  // namespace hearth::tsdb

@@ -137,9 +137,10 @@ Result<std::vector<uint64_t>> ListSegments(const std::string& dir) {
   for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
     if (name.size() != 20 || name.substr(16) != ".log") continue;
+    const std::string hex = name.substr(0, 16);
     char* end = nullptr;
-    uint64_t seq = std::strtoull(name.substr(0, 16).c_str(), &end, 16);
-    if (end != nullptr && *end == '\0') out.push_back(seq);
+    uint64_t seq = std::strtoull(hex.c_str(), &end, 16);
+    if (end == hex.c_str() + hex.size()) out.push_back(seq);
   }
   if (ec) return Errorf(StatusCode::kIOError, "list {}: {}", dir, ec.message());
   std::sort(out.begin(), out.end());

@@ -607,6 +607,21 @@ Status Store::PartitionReader::Chunks(SeriesRef ref, int64_t mint, int64_t maxt,
   return FromRocks(chunk_it_->status(), "read chunks");
 }
 
+Status Store::PartitionReader::ForEachPosting(
+    const std::function<void(std::string_view, std::string_view, SeriesRef)>& f) {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap_;
+  ro.total_order_seek = true;
+  std::unique_ptr<rocksdb::Iterator> it(s_->db_->NewIterator(ro, p_->index));
+  for (it->Seek("P"); it->Valid() && it->key()[0] == 'P'; it->Next()) {
+    std::string_view n, v;
+    const std::string_view k = it->key().ToStringView();
+    if (!ParsePostingsKey(k, &n, &v)) return Status(StatusCode::kCorruption, "malformed postings key");
+    f(n, v, GetBigEndian64(k.data() + k.size() - 8));
+  }
+  return FromRocks(it->status(), "scan postings");
+}
+
 Status Store::PartitionReader::ForEachChunk(
     const std::function<Status(SeriesRef, int64_t, int64_t, std::string_view)>& f) {
   rocksdb::ReadOptions ro;

@@ -13,6 +13,7 @@
 // Layout on disk and the sync policy: tsdb/FORMAT.md.
 //
 // Thread-safety: every method of DB may be called concurrently, except Close (last).
+// Appenders, queriers and importers must be destroyed before Close.
 
 #include <cstdint>
 #include <memory>

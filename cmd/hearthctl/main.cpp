@@ -10,6 +10,7 @@
 
 #include "cmd/common/build_info.h"
 #include "cmd/hearthctl/check_cmd.h"
+#include "cmd/hearthctl/tsdb_cmd.h"
 
 namespace hearth {
 namespace {
@@ -35,6 +36,10 @@ std::vector<Command> Commands() {
        [](const std::vector<std::string>& a) {
          return ctl::RunCheckRules(a, {.validate_expr = ctl::DefaultExprValidator()});
        }},
+      {{"tsdb", "analyze"}, "[<db path>] [<partition start>]",
+       "Analyze churn, label pair cardinality and compression of a time partition.",
+       RunTsdbAnalyze},
+      {{"tsdb", "dump"}, "[<db path>]", "Dump samples from a TSDB.", RunTsdbDump},
   };
 }
 

@@ -1,4 +1,4 @@
-// Fuzz target: the chunk decoder on untrusted bytes (chunks read back from disk, snapshots,
+// Fuzz target: the chunk decoders (float and dense chunks) on untrusted bytes (chunks read back from disk, snapshots,
 // imported data). Invariants: no crash, no read out of bounds; decoded timestamps strictly
 // increase; a chunk that decodes re-encodes to a chunk that decodes to the same samples.
 // Inputs starting with 0xA5 are instead turned into samples (varint time deltas and raw value
@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tsdb/chunk/dense_chunk.h"
 #include "tsdb/chunk/float_chunk.h"
 #include "tsdb/chunk/varint.h"
 
@@ -33,6 +34,10 @@ void CheckRoundTrip(const std::vector<Sample>& samples, FloatParams params) {
   if (!back.ok() || !SameSamples(*back, samples)) __builtin_trap();
   auto best = DecodeFloatChunk(EncodeFloatChunkBest(samples, params));
   if (!best.ok() || !SameSamples(*best, samples)) __builtin_trap();
+  std::vector<Sample> dense;
+  if (!DecodeDenseChunk(EncodeDenseChunk(samples), &dense).ok() || !SameSamples(dense, samples)) {
+    __builtin_trap();
+  }
 }
 
 }  // namespace
@@ -72,9 +77,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (static_cast<int>(samples.size()) > d.count()) __builtin_trap();
   if (d.status().ok()) {
     if (static_cast<int>(samples.size()) != d.count()) __builtin_trap();
+    auto n = ChunkSampleCount(in);
+    if (!n.ok() || *n != d.count()) __builtin_trap();
     auto h = ParseFloatHeader(in);
-    if (!h.ok()) __builtin_trap();
-    CheckRoundTrip(samples, h->params);
+    CheckRoundTrip(samples, h.ok() ? h->params : FloatParams{});
   }
   return 0;
 }

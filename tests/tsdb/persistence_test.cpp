@@ -253,6 +253,7 @@ TEST_CASE("retention by time drops whole partitions", "[tsdb][persistence]") {
   // Samples older than the retention window are refused.
   REQUIRE(app->Append(0, L("old"), cutoff - kMillisPerMinute, 1).status().code() ==
           StatusCode::kOutOfBounds);
+  app.reset();  // appenders go before their storage closes
   e.Reopen();
   REQUIRE(e.db->Partitions().size() == parts.size());
 }
@@ -271,6 +272,7 @@ TEST_CASE("retention by size drops the oldest partitions", "[tsdb][persistence]"
     }
     REQUIRE(app->Commit().ok());
   }
+  app.reset();
   REQUIRE(e.db->RunMaintenance().ok());
   e.Reopen();
   const uint64_t total = e.db->DiskBytes();
@@ -294,6 +296,7 @@ TEST_CASE("metadata and tombstones survive restarts", "[tsdb][persistence]") {
   REQUIRE(app->UpdateMetadata(L("m"), {MetricType::kCounter, "A counter.", "seconds"}).ok());
   std::vector<Matcher> j0{Eq("job", "j0")};
   REQUIRE(e.db->DeleteSeries(j0, kT0, kT0 + 15000 * 99).ok());
+  app.reset();
   e.Reopen();
   auto meta = e.db->Metadata("m", 0);
   REQUIRE(meta.size() == 1);
@@ -380,6 +383,7 @@ TEST_CASE("read-only open sees head and persisted data and refuses writes",
   RequireFilled(e, kT0, 500, 2);
   auto app = e.db->NewAppender();
   REQUIRE(app->Append(0, L("x"), kT0 + 1e7, 1).status().code() == StatusCode::kUnavailable);
+  app.reset();
   e.Close();
   e.read_only = false;
   e.Open();

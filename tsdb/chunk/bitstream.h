@@ -119,21 +119,24 @@ class BitReader {
       : data_(reinterpret_cast<const uint8_t*>(data.data())), size_(data.size()) {}
 
   // The next n bits (1 <= n <= 56) without consuming them.
-  uint64_t Peek(int n) {
+  [[gnu::always_inline]] uint64_t Peek(int n) {
     if (avail_ < n) Refill();
     return buf_ >> (64 - n);
   }
-  void Skip(int n) {
+  // The next 64 bits, most significant first, of which at least 32 are valid (the rest are
+  // the following stream bits or zeros). For decoders that parse several fields at once.
+  [[gnu::always_inline]] uint64_t PeekWord() {
+    if (avail_ < 32) Refill();
+    return buf_;
+  }
+  [[gnu::always_inline]] void Skip(int n) {
     buf_ <<= n;
     avail_ -= n;
   }
   // Reads n bits, 0 <= n <= 64.
-  uint64_t Read(int n) {
+  [[gnu::always_inline]] uint64_t Read(int n) {
     if (n == 0) return 0;
-    if (n > 56) {
-      uint64_t hi = Read(n - 32);
-      return (hi << 32) | Read(32);
-    }
+    if (n > 56) return ReadLong(n);
     uint64_t v = Peek(n);
     Skip(n);
     return v;
@@ -152,10 +155,14 @@ class BitReader {
   }
 
  private:
-  void Refill() {
-    // Loads whole bytes until at least 57 bits are available. Past the end, loads zeros and
+  [[gnu::noinline]] uint64_t ReadLong(int n) {
+    uint64_t hi = Read(n - 32);
+    return (hi << 32) | Read(32);
+  }
+  [[gnu::always_inline]] void Refill() {
+    // Loads whole bytes until at least 56 bits are available. Past the end, loads zeros and
     // keeps counting (pos_ may exceed size_), so Overrun() can tell.
-    if (pos_ + 8 <= size_) {
+    if (pos_ + 8 <= size_) [[likely]] {
       uint64_t w;
       std::memcpy(&w, data_ + pos_, 8);
       w = __builtin_bswap64(w);
@@ -165,6 +172,9 @@ class BitReader {
       avail_ += static_cast<int>(bytes) * 8;
       return;
     }
+    RefillTail();
+  }
+  [[gnu::noinline]] void RefillTail() {
     while (avail_ <= 56) {
       uint64_t b = pos_ < size_ ? data_[pos_] : 0;
       buf_ |= b << (56 - avail_);

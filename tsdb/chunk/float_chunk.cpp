@@ -1,8 +1,10 @@
 #include "tsdb/chunk/float_chunk.h"
 
 #include <bit>
+#include <algorithm>
 #include <cmath>
 
+#include "tsdb/chunk/dense_chunk.h"
 #include "tsdb/chunk/varint.h"
 
 namespace hearth::tsdb::chunk {
@@ -324,8 +326,34 @@ Result<FloatHeader> ParseFloatHeader(std::string_view chunk) {
   return h;
 }
 
+Result<int> ChunkSampleCount(std::string_view chunk) {
+  if (!chunk.empty() && static_cast<uint8_t>(chunk[0]) == kEncodingDense) {
+    chunk.remove_prefix(1);
+    uint64_t n;
+    if (!GetUvarint(&chunk, &n) || n == 0 || n > kMaxSamples) {
+      return Status(StatusCode::kCorruption, "dense chunk corrupt: sample count out of range");
+    }
+    return static_cast<int>(n);
+  }
+  HEARTH_ASSIGN_OR_RETURN(FloatHeader h, ParseFloatHeader(chunk));
+  return h.count;
+}
+
 Status FloatDecoder::Init(std::string_view chunk) {
+  std::vector<Sample> keep = std::move(dense_);  // reuse the buffer
   *this = FloatDecoder();
+  if (!chunk.empty() && static_cast<uint8_t>(chunk[0]) == kEncodingDense) {
+    dense_ = std::move(keep);
+    is_dense_ = true;
+    status_ = DecodeDenseChunk(chunk, &dense_);
+    if (!status_.ok()) {
+      done_ = true;
+      dense_.clear();
+      return status_;
+    }
+    n_ = static_cast<int>(dense_.size());
+    return Status::Ok();
+  }
   auto h = ParseFloatHeader(chunk);
   if (!h.ok()) {
     status_ = h.status();
@@ -436,6 +464,16 @@ bool FloatDecoder::ReadValueChanged() {
 
 bool FloatDecoder::Next() {
   if (done_) return false;
+  if (is_dense_) {
+    if (i_ >= n_) {
+      done_ = true;
+      return false;
+    }
+    t_ = dense_[static_cast<size_t>(i_)].t;
+    bits_ = std::bit_cast<uint64_t>(dense_[static_cast<size_t>(i_)].v);
+    ++i_;
+    return true;
+  }
   if (i_ >= n_) {
     done_ = true;
     // The stream must end here: less than a byte of zero padding left.
@@ -500,6 +538,17 @@ bool FloatDecoder::Next() {
 }
 
 size_t FloatDecoder::NextBatch(Sample* out, size_t max) {
+  if (is_dense_) {
+    if (done_) return 0;
+    const size_t n = std::min(max, static_cast<size_t>(n_ - i_));
+    std::copy_n(dense_.begin() + i_, n, out);
+    i_ += static_cast<int>(n);
+    if (n > 0) {
+      t_ = out[n - 1].t;
+      bits_ = std::bit_cast<uint64_t>(out[n - 1].v);
+    }
+    return n;
+  }
   size_t n = 0;
   while (n < max && Next()) out[n++] = Sample{t_, std::bit_cast<double>(bits_)};
   return n;
@@ -547,6 +596,8 @@ std::string EncodeFloatChunkBest(std::span<const Sample> samples, FloatParams hi
     consider({static_cast<uint8_t>(max_scale), true});
   }
   if (chosen) *chosen = best_params;
+  std::string dense = EncodeDenseChunk(samples);
+  if (dense.size() < best.size()) return dense;
   return best;
 }
 

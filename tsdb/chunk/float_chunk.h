@@ -114,7 +114,11 @@ struct FloatHeader {
 // Parses and checks a float chunk header.
 Result<FloatHeader> ParseFloatHeader(std::string_view chunk);
 
-// Iterates the samples of a chunk in order.
+// The number of samples a chunk of any encoding holds, from its header.
+Result<int> ChunkSampleCount(std::string_view chunk);
+
+// Iterates the samples of a chunk in order. Besides float chunks it reads dense chunks
+// (tsdb/chunk/dense_chunk.h), which it decodes whole on Init.
 //
 // Usage: FloatDecoder d; if (!d.Init(bytes).ok()) ...; while (d.Next()) use(d.t(), d.v());
 // then check d.status() (a corrupt chunk stops Next() with a kCorruption status). The bytes
@@ -141,6 +145,8 @@ class FloatDecoder {
 
   BitReader r_;
   Status status_;
+  std::vector<Sample> dense_;  // a dense chunk, decoded whole
+  bool is_dense_ = false;
   int n_ = 0;
   int i_ = 0;
   int64_t t_ = 0;
@@ -163,9 +169,10 @@ Result<std::vector<Sample>> DecodeFloatChunk(std::string_view chunk);
 // Encodes samples (strictly increasing timestamps, 1..kMaxSamples of them).
 std::string EncodeFloatChunk(std::span<const Sample> samples, FloatParams params);
 
-// Encodes samples with the parameters that give the smallest chunk, trying `hint` and the
-// scales the values call for with both integer modes. Used when a chunk is sealed, so the
-// head can append with cheap guesses and disk still gets the dense form.
+// Encodes samples as the smallest chunk: a float chunk with `hint`, with the scales the values
+// call for in both integer modes, or a dense chunk (dense_chunk.h). Used when a chunk is
+// sealed, so the head appends with cheap guesses and disk still gets the dense form.
+// *chosen receives the best float-chunk parameters (the hint for the series' next chunk).
 std::string EncodeFloatChunkBest(std::span<const Sample> samples, FloatParams hint,
                                  FloatParams* chosen = nullptr);
 

@@ -114,6 +114,9 @@ class Store {
     // Chunks of `ref` overlapping [mint, maxt], ascending by min time. REQUIRES: refs asked
     // for in ascending order for best speed (the iterator moves forward).
     Status Chunks(SeriesRef ref, int64_t mint, int64_t maxt, std::vector<ChunkBlob>* out);
+    // Every postings entry: f(name, value, ref), ordered by (name, value) key bytes.
+    Status ForEachPosting(
+        const std::function<void(std::string_view, std::string_view, SeriesRef)>& f);
     // Every chunk key in the partition: f(ref, min_t, max_t, bytes).
     Status ForEachChunk(
         const std::function<Status(SeriesRef, int64_t, int64_t, std::string_view)>& f);
