@@ -62,12 +62,14 @@ struct BasicAuth {
   std::string username_file;
   std::string password;  // a secret: rendered as <secret>
   std::string password_file;
+  friend bool operator==(const BasicAuth&, const BasicAuth&) = default;
 };
 
 struct Authorization {
   std::string type = "Bearer";
   std::string credentials;  // a secret
   std::string credentials_file;
+  friend bool operator==(const Authorization&, const Authorization&) = default;
 };
 
 struct TlsConfig {
@@ -81,6 +83,7 @@ struct TlsConfig {
   bool insecure_skip_verify = false;
   std::string min_version;  // "", "TLS10", "TLS11", "TLS12", "TLS13"
   std::string max_version;
+  friend bool operator==(const TlsConfig&, const TlsConfig&) = default;
 };
 
 struct HttpClientConfig {
@@ -94,6 +97,7 @@ struct HttpClientConfig {
   std::map<std::string, std::vector<std::string>> proxy_connect_header;
   bool follow_redirects = true;
   bool enable_http2 = true;
+  friend bool operator==(const HttpClientConfig&, const HttpClientConfig&) = default;
 };
 
 // ---- Service discovery ----
@@ -103,6 +107,7 @@ struct FileSdConfig {
   // the directory of the config file. Each must end in .json, .yml or .yaml.
   std::vector<std::string> files;
   int64_t refresh_interval_ms = 5 * 60'000;
+  friend bool operator==(const FileSdConfig&, const FileSdConfig&) = default;
 };
 
 enum class DnsRecordType : uint8_t { kSrv, kA, kAaaa, kMx, kNs };
@@ -113,6 +118,7 @@ struct DnsSdConfig {
   DnsRecordType type = DnsRecordType::kSrv;
   int port = 0;  // required for every type but SRV
   int64_t refresh_interval_ms = 30'000;
+  friend bool operator==(const DnsSdConfig&, const DnsSdConfig&) = default;
 };
 
 // http_sd_configs: validated here, fetched by the scraper.
@@ -120,6 +126,7 @@ struct HttpSdConfig {
   std::string url;  // http or https, with a host
   int64_t refresh_interval_ms = 60'000;
   HttpClientConfig http_client;
+  friend bool operator==(const HttpSdConfig&, const HttpSdConfig&) = default;
 };
 
 // All service discoveries of one scrape job or Alertmanager set. Discovery kinds Hearth does
@@ -129,6 +136,7 @@ struct ServiceDiscoveryConfigs {
   std::vector<FileSdConfig> file_sd_configs;
   std::vector<DnsSdConfig> dns_sd_configs;
   std::vector<HttpSdConfig> http_sd_configs;
+  friend bool operator==(const ServiceDiscoveryConfigs&, const ServiceDiscoveryConfigs&) = default;
 };
 
 // ---- Global ----

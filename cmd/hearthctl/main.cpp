@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "cmd/common/build_info.h"
+#include "cmd/hearthctl/check_cmd.h"
 
 namespace hearth {
 namespace {
@@ -21,7 +22,20 @@ struct Command {
 };
 
 std::vector<Command> Commands() {
-  return {};
+  return {
+      {{"check", "config"},
+       "[<flags>] <config-files>...",
+       "Check if the config files are valid or not.",
+       [](const std::vector<std::string>& a) {
+         return ctl::RunCheckConfig(a, {.validate_expr = ctl::DefaultExprValidator()});
+       }},
+      {{"check", "rules"},
+       "[<flags>] <rule-files>...",
+       "Check if the rule files are valid or not.",
+       [](const std::vector<std::string>& a) {
+         return ctl::RunCheckRules(a, {.validate_expr = ctl::DefaultExprValidator()});
+       }},
+  };
 }
 
 std::string Usage(const std::vector<Command>& commands) {

@@ -400,6 +400,26 @@ TEST_CASE("bad configs fail naming file, line and column in Prometheus' words", 
   }
 }
 
+TEST_CASE("block-style relabel values with YAML indicators load", "[config]") {
+  Config c = MustLoad(R"(
+scrape_configs:
+  - job_name: k
+    relabel_configs:
+      - source_labels: [__meta_scheme]
+        regex: (https?)
+        target_label: __scheme__
+      - source_labels: [__address__, __meta_port]
+        regex: (.+?)(\:\d+)?;(\d+)
+        replacement: $1:$3
+        target_label: __address__
+)");
+  const auto& r = c.scrape_configs[0].relabel_configs;
+  REQUIRE(r.size() == 2);
+  CHECK(r[0].regex.pattern() == "(https?)");
+  CHECK(r[1].regex.pattern() == R"((.+?)(\:\d+)?;(\d+))");
+  CHECK(r[1].replacement == "$1:$3");
+}
+
 TEST_CASE("a null value reads as the zero value, as in go-yaml", "[config]") {
   Config c = MustLoad(
       "global:\n  scrape_interval:\nrule_files:\nscrape_configs:\n  - job_name: a\n"
