@@ -11,7 +11,7 @@
 // Loading is in config/load.h; rule files in config/rules.h.
 //
 // Thread-safety: plain values. The running server shares the current Config as
-// shared_ptr<const Config>.
+// shared_ptr<const Config>. Sections compare with == so a reload can tell unchanged jobs.
 
 #include <cstdint>
 #include <map>
@@ -167,6 +167,7 @@ struct GlobalConfig {
   bool always_scrape_classic_histograms = false;
   bool convert_classic_histograms_to_nhcb = false;
   bool extra_scrape_metrics = false;
+  friend bool operator==(const GlobalConfig&, const GlobalConfig&) = default;
 };
 
 // ---- Scraping ----
@@ -209,6 +210,7 @@ struct ScrapeConfig {
   std::vector<RelabelConfig> metric_relabel_configs;
   // Which file this job came from (the main config or a scrape_config_files match).
   std::string source_file;
+  friend bool operator==(const ScrapeConfig&, const ScrapeConfig&) = default;
 };
 
 // ---- Alerting ----
@@ -222,11 +224,13 @@ struct AlertmanagerConfig {
   std::string api_version = "v2";  // the only version Prometheus 3.x accepts
   std::vector<RelabelConfig> relabel_configs;
   std::vector<RelabelConfig> alert_relabel_configs;
+  friend bool operator==(const AlertmanagerConfig&, const AlertmanagerConfig&) = default;
 };
 
 struct AlertingConfig {
   std::vector<RelabelConfig> alert_relabel_configs;
   std::vector<AlertmanagerConfig> alertmanagers;
+  friend bool operator==(const AlertingConfig&, const AlertingConfig&) = default;
 };
 
 // ---- Remote write / read (parsed and validated; used by remote/) ----
@@ -241,12 +245,14 @@ struct QueueConfig {
   int64_t max_backoff_ms = 5'000;
   bool retry_on_http_429 = false;
   int64_t sample_age_limit_ms = 0;
+  friend bool operator==(const QueueConfig&, const QueueConfig&) = default;
 };
 
 struct MetadataConfig {
   bool send = true;
   int64_t send_interval_ms = 60'000;
   int max_samples_per_send = 2'000;
+  friend bool operator==(const MetadataConfig&, const MetadataConfig&) = default;
 };
 
 struct RemoteWriteConfig {
@@ -262,6 +268,7 @@ struct RemoteWriteConfig {
   HttpClientConfig http_client;  // enable_http2 defaults to false here, as Prometheus
   QueueConfig queue_config;
   MetadataConfig metadata_config;
+  friend bool operator==(const RemoteWriteConfig&, const RemoteWriteConfig&) = default;
 };
 
 struct RemoteReadConfig {
@@ -274,6 +281,7 @@ struct RemoteReadConfig {
   HttpClientConfig http_client;
   std::map<std::string, std::string> required_matchers;
   bool filter_external_labels = true;
+  friend bool operator==(const RemoteReadConfig&, const RemoteReadConfig&) = default;
 };
 
 // ---- Storage ----
@@ -284,6 +292,7 @@ struct StorageConfig {
   // storage.tsdb.retention (3.x); 0 = use the flags.
   int64_t retention_time_ms = 0;
   uint64_t retention_size_bytes = 0;
+  friend bool operator==(const StorageConfig&, const StorageConfig&) = default;
 };
 
 // ---- The whole file ----

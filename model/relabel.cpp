@@ -379,6 +379,75 @@ class ViewBuilder {
   std::forward_list<std::string> arena_;  // stable addresses; no allocation until used
 };
 
+
+// Unicode-aware case mapping for the common alphabets (Go's strings.ToLower/ToUpper map every
+// cased letter): ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic. Other code points and
+// invalid UTF-8 bytes are copied unchanged.
+uint32_t MapCase(uint32_t c, bool upper) {
+  if (!upper) {
+    if (c == 0x130) return 'i';  // İ
+    if (c >= 'A' && c <= 'Z') return c + 32;
+    if ((c >= 0xC0 && c <= 0xDE && c != 0xD7)) return c + 32;
+    if (c >= 0x100 && c <= 0x137 && c % 2 == 0) return c + 1;
+    if (c >= 0x139 && c <= 0x148 && c % 2 == 1) return c + 1;
+    if (c >= 0x14A && c <= 0x177 && c % 2 == 0) return c + 1;
+    if (c == 0x178) return 0xFF;
+    if (c >= 0x179 && c <= 0x17E && c % 2 == 1) return c + 1;
+    if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 32;
+    if (c >= 0x410 && c <= 0x42F) return c + 32;
+    if (c >= 0x400 && c <= 0x40F) return c + 80;
+    return c;
+  }
+  if (c == 0x131) return 'I';  // ı
+  if (c == 0xB5) return 0x39C;  // µ
+  if (c >= 'a' && c <= 'z') return c - 32;
+  if (c >= 0xE0 && c <= 0xFE && c != 0xF7) return c - 32;
+  if (c == 0xFF) return 0x178;
+  if (c >= 0x101 && c <= 0x137 && c % 2 == 1) return c - 1;
+  if (c >= 0x13A && c <= 0x148 && c % 2 == 0) return c - 1;
+  if (c >= 0x14B && c <= 0x177 && c % 2 == 1) return c - 1;
+  if (c >= 0x17A && c <= 0x17E && c % 2 == 0) return c - 1;
+  if (c >= 0x3B1 && c <= 0x3CB && c != 0x3C2) return c - 32;
+  if (c == 0x3C2) return 0x3A3;  // final sigma
+  if (c >= 0x430 && c <= 0x44F) return c - 32;
+  if (c >= 0x450 && c <= 0x45F) return c - 80;
+  return c;
+}
+
+std::string CaseMap(std::string_view in, bool upper) {
+  std::string out;
+  out.reserve(in.size());
+  const auto* u = reinterpret_cast<const unsigned char*>(in.data());
+  size_t i = 0;
+  while (i < in.size()) {
+    unsigned char b = u[i];
+    if (b < 0x80) {
+      out += static_cast<char>(upper ? ((b >= 'a' && b <= 'z') ? b - 32 : b)
+                                     : ((b >= 'A' && b <= 'Z') ? b + 32 : b));
+      ++i;
+      continue;
+    }
+    // Two-byte sequences cover every alphabet mapped above.
+    if ((b & 0xE0) == 0xC0 && i + 1 < in.size() && (u[i + 1] & 0xC0) == 0x80) {
+      uint32_t c = (uint32_t(b & 0x1F) << 6) | (u[i + 1] & 0x3F);
+      if (c >= 0x80) {
+        uint32_t m = MapCase(c, upper);
+        if (m < 0x80) {
+          out += static_cast<char>(m);
+        } else {
+          out += static_cast<char>(0xC0 | (m >> 6));
+          out += static_cast<char>(0x80 | (m & 0x3F));
+        }
+        i += 2;
+        continue;
+      }
+    }
+    out += static_cast<char>(b);
+    ++i;
+  }
+  return out;
+}
+
 // One relabel step. Scratch buffers live in `s` so a run over many configs allocates little.
 struct Scratch {
   std::string joined;
@@ -444,11 +513,11 @@ bool Step(const RelabelConfig& cfg, Builder& lb, Scratch& s) {
       return true;
     }
     case A::kLowercase:
-      s.value = ToLowerAscii(val);
+      s.value = CaseMap(val, /*upper=*/false);
       lb.Set(cfg.target_label, s.value);
       return true;
     case A::kUppercase:
-      s.value = ToUpperAscii(val);
+      s.value = CaseMap(val, /*upper=*/true);
       lb.Set(cfg.target_label, s.value);
       return true;
     case A::kHashMod: {
