@@ -96,7 +96,8 @@ Status Manager::ApplyConfig(const Config& config) {
 Result<std::vector<Manager::Loaded>> Manager::LoadGroups(int64_t default_interval_ms,
                                                          const std::vector<std::string>& files,
                                                          const Labels& external_labels,
-                                                         int64_t default_query_offset_ms) {
+                                                         int64_t default_query_offset_ms,
+                                                         std::vector<std::string>* errors_out) {
   RuleExprValidator validate;
   if (options_.parse_expr) {
     validate = [this](std::string_view expr) -> Status {
@@ -112,8 +113,21 @@ Result<std::vector<Manager::Loaded>> Manager::LoadGroups(int64_t default_interva
   std::vector<Loaded> out;
   for (const std::string& path : files) {
     RuleParseResult parsed = LoadRuleFile(path, validate);
-    for (const auto& e : parsed.errors) errors.push_back(path + ": " + e);
-    if (!parsed.errors.empty()) continue;
+    if (!parsed.errors.empty()) {
+      // Report template problems too, in file order, as Prometheus' rulefmt does.
+      std::vector<std::string> file_errors = parsed.errors;
+      for (auto& e : CheckRuleTemplates(parsed.file)) file_errors.push_back(std::move(e));
+      auto line_of = [](const std::string& e) {
+        auto n = ParseInt64(e.substr(0, e.find(':')));
+        return n ? *n : 0;
+      };
+      std::stable_sort(file_errors.begin(), file_errors.end(),
+                       [&](const std::string& a, const std::string& b) {
+                         return line_of(a) < line_of(b);
+                       });
+      for (const auto& e : file_errors) errors.push_back(path + ": " + e);
+      continue;
+    }
     for (const auto& g : parsed.file.groups) {
       GroupSpec spec;
       spec.name = g.name;
@@ -166,6 +180,7 @@ Result<std::vector<Manager::Loaded>> Manager::LoadGroups(int64_t default_interva
     }
   }
   if (!errors.empty()) {
+    if (errors_out != nullptr) *errors_out = errors;
     std::string msg;
     for (const auto& e : errors) msg += (msg.empty() ? "" : "; ") + e;
     return Status(StatusCode::kInvalidArgument, msg);
@@ -174,14 +189,16 @@ Result<std::vector<Manager::Loaded>> Manager::LoadGroups(int64_t default_interva
 }
 
 Status Manager::Update(int64_t default_interval_ms, const std::vector<std::string>& files,
-                       const Labels& external_labels, int64_t default_query_offset_ms) {
+                       const Labels& external_labels, int64_t default_query_offset_ms,
+                       std::vector<std::string>* errors) {
   std::lock_guard update_lock(update_mu_);
   {
     std::lock_guard lock(mu_);
     if (stopped_) return Status(StatusCode::kUnavailable, "rule manager stopped");
   }
   HEARTH_ASSIGN_OR_RETURN(
-      auto loaded, LoadGroups(default_interval_ms, files, external_labels, default_query_offset_ms));
+      auto loaded,
+      LoadGroups(default_interval_ms, files, external_labels, default_query_offset_ms, errors));
 
   std::map<std::string, Loaded> old;
   bool started;

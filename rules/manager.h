@@ -110,9 +110,11 @@ class Manager {
   // rule_query_offset) and swaps groups in. On any error nothing changes; the message lists
   // every problem as "<file>: <line>:<col>: ..." joined with "; ".
   Status ApplyConfig(const Config& config);
-  // The same from explicit values (hearthctl test rules).
+  // The same from explicit values (hearthctl test rules). When `errors` is given it receives
+  // each problem on its own.
   Status Update(int64_t default_interval_ms, const std::vector<std::string>& files,
-                const Labels& external_labels, int64_t default_query_offset_ms);
+                const Labels& external_labels, int64_t default_query_offset_ms,
+                std::vector<std::string>* errors = nullptr);
 
   // Starts the groups' threads (and those of groups added by later updates). Groups loaded
   // before the first Start restore their `for` state after their second evaluation.
@@ -137,7 +139,8 @@ class Manager {
   Result<std::vector<Loaded>> LoadGroups(int64_t default_interval_ms,
                                          const std::vector<std::string>& files,
                                          const Labels& external_labels,
-                                         int64_t default_query_offset_ms);
+                                         int64_t default_query_offset_ms,
+                                         std::vector<std::string>* errors_out);
 
   const ManagerOptions options_;
   std::unique_ptr<RuleMetrics> metrics_;

@@ -10,6 +10,7 @@
 
 #include "cmd/common/build_info.h"
 #include "cmd/hearthctl/check_cmd.h"
+#include "cmd/hearthctl/test_rules_cmd.h"
 
 namespace hearth {
 namespace {
@@ -35,6 +36,10 @@ std::vector<Command> Commands() {
        [](const std::vector<std::string>& a) {
          return ctl::RunCheckRules(a, {.validate_expr = ctl::DefaultExprValidator()});
        }},
+      {{"test", "rules"},
+       "[<flags>] <test-rule-file>...",
+       "Unit tests for rules.",
+       [](const std::vector<std::string>& a) { return ctl::RunTestRules(a); }},
   };
 }
 
