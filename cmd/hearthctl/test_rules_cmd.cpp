@@ -430,6 +430,25 @@ Status SeriesError(size_t col, const std::string& msg) {
   return InvalidArgument("1:{}: parse error: {}", col, msg);
 }
 
+// Prometheus' error for a non-equality matcher in a series description or a metric:
+// `1:7: parse error: unexpected <op:=~> in label set, expected "="`.
+Status NonEqualityMatcherError(std::string_view text, const Matcher& m) {
+  std::string_view op = MatchTypeString(m.type());
+  size_t col = 1;
+  size_t at = text.find(m.name());
+  while (at != std::string_view::npos) {
+    size_t p = at + m.name().size();
+    while (p < text.size() && text[p] == ' ') ++p;
+    if (text.substr(p, op.size()) == op) {
+      col = p + 1;
+      break;
+    }
+    at = text.find(m.name(), at + 1);
+  }
+  return InvalidArgument("1:{}: parse error: unexpected <op:{}> in label set, expected \"=\"",
+                         col, op);
+}
+
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 
 // Parses one number token of a series description (no hex: "0x3" means 0 three more times).
@@ -548,10 +567,7 @@ Result<LoadedSeries> ParseSeries(const SeriesInput& in) {
   }
   LabelsBuilder lb;
   for (const auto& m : *matchers) {
-    if (m.type() != MatchType::kEqual) {
-      return SeriesError(1, fmt::format("unexpected {} in label matching, expected \"=\"",
-                                        QuoteGo(MatchTypeString(m.type()))));
-    }
+    if (m.type() != MatchType::kEqual) return NonEqualityMatcherError(in.series, m);
     lb.Set(m.name(), m.value());
   }
   out.labels = lb.Build();
@@ -767,8 +783,7 @@ class GroupRunner {
           LabelsBuilder lb;
           for (const auto& x : *m) {
             if (x.type() != MatchType::kEqual) {
-              err = InvalidArgument("1:1: parse error: unexpected {} in label matching",
-                                    QuoteGo(MatchTypeString(x.type())));
+              err = NonEqualityMatcherError(s.labels, x);
               break;
             }
             lb.Set(x.name(), x.value());
