@@ -41,8 +41,6 @@ namespace {
 constexpr std::string_view kAlertDefs =
     "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}"
     "{{$externalURL := .ExternalURL}}{{$value := .Value}}";
-constexpr size_t kMaxOutputBytes = 16 << 20;
-constexpr int64_t kMaxSteps = 10'000'000;
 
 const std::vector<std::string>& AlertVariables() {
   static const std::vector<std::string> kVars = {"$labels", "$externalLabels", "$externalURL",
@@ -497,15 +495,15 @@ class Exec {
   }
 
   void Step() {
-    if (++steps_ > kMaxSteps) {
-      ErrorNoContext(fmt::format("execution exceeded {} steps", kMaxSteps));
+    if (++steps_ > env_.max_steps) {
+      ErrorNoContext(fmt::format("execution exceeded {} steps", env_.max_steps));
     }
   }
 
   void Write(std::string_view s) {
     out_.append(s);
-    if (out_.size() > kMaxOutputBytes) {
-      ErrorNoContext(fmt::format("output exceeds {} bytes", kMaxOutputBytes));
+    if (out_.size() > env_.max_output_bytes) {
+      ErrorNoContext(fmt::format("output exceeds {} bytes", env_.max_output_bytes));
     }
   }
 

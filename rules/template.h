@@ -51,6 +51,9 @@ struct TemplateEnv {
   int64_t time_ms = 0;       // `query` evaluates at this time
   TemplateQueryFunc query;   // empty: `query` fails with an error
   std::string external_url;  // `externalURL` and `pathPrefix`
+  // Bounds on one expansion (a runaway `range` fails instead of hanging the rule group).
+  int64_t max_steps = 10'000'000;
+  size_t max_output_bytes = 16 << 20;
 };
 
 class Template {
