@@ -1,7 +1,5 @@
-// The notifier's HTTP client: Beast on a private io_context per request, C++20 coroutines, an
-// overall deadline enforced by the streams' timeouts.
-
-#include <utility>  // before Boost.Asio's awaitable.hpp, which uses std::exchange
+// The notifier's HTTP client: Beast on a private io_context per request; each step runs one
+// asynchronous operation until it completes or the request's deadline passes.
 
 #include "rules/internal/http_post.h"
 
@@ -10,13 +8,9 @@
 #include <optional>
 #include <sstream>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -176,55 +170,74 @@ struct HttpPoster::Impl {
     return std::string();
   }
 
-  template <typename Stream>
-  net::awaitable<error_code> Exchange(Stream& stream, http::request<http::string_body>& req,
-                                      http::response<http::string_body>* res,
-                                      std::chrono::steady_clock::time_point deadline) {
-    error_code ec;
-    beast::flat_buffer buffer;
-    beast::get_lowest_layer(stream).expires_at(deadline);
-    co_await http::async_write(stream, req, net::redirect_error(net::use_awaitable, ec));
-    if (ec) co_return ec;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(1 << 20);
-    co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
-    if (!ec) *res = parser.release();
-    co_return ec;
+  // Runs one asynchronous operation to completion or until `deadline`; on timeout the
+  // operation is abandoned (the caller closes the socket) and beast::error::timeout returned.
+  template <typename Start>
+  static error_code RunOne(net::io_context& ioc, std::chrono::steady_clock::time_point deadline,
+                           Start&& start) {
+    bool done = false;
+    error_code result;
+    start([&](error_code ec) {
+      done = true;
+      result = ec;
+    });
+    ioc.restart();
+    while (!done) {
+      auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      ioc.run_one_for(deadline - now);
+    }
+    if (!done) return beast::error::timeout;
+    return result;
   }
 
-  net::awaitable<Result<HttpPostResult>> Run(std::string url, std::string body,
-                                             std::string content_type, int64_t timeout_ms) {
+  Result<HttpPostResult> Post(const std::string& url, std::string body,
+                              const std::string& content_type, int64_t timeout_ms) const {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     const std::string what = fmt::format("Post {}", QuoteGo(url));
     auto timeout_error = [&] {
       return Status(StatusCode::kDeadlineExceeded, what + ": context deadline exceeded");
     };
     auto parsed = ParseHttpUrl(url);
-    if (!parsed.ok()) co_return Status(StatusCode::kInvalidArgument, what + ": " + parsed.status().message());
+    if (!parsed.ok()) {
+      return Status(StatusCode::kInvalidArgument, what + ": " + parsed.status().message());
+    }
     const ParsedUrl& u = *parsed;
     auto auth = AuthHeader();
-    if (!auth.ok()) co_return Status(auth.status().code(), what + ": " + auth.status().message());
+    if (!auth.ok()) return Status(auth.status().code(), what + ": " + auth.status().message());
 
-    auto ex = co_await net::this_coro::executor;
-    error_code ec;
-    tcp::resolver resolver(ex);
-    auto results = co_await resolver.async_resolve(u.host, u.port,
-                                                   net::redirect_error(net::use_awaitable, ec));
-    if (ec) {
-      co_return Status(StatusCode::kUnavailable,
-                       fmt::format("{}: dial tcp: lookup {}: {}", what, u.host, LowerMessage(ec)));
+    net::io_context ioc;
+    tcp::resolver resolver(ioc);
+    tcp::resolver::results_type results;
+    error_code ec = RunOne(ioc, deadline, [&](auto done) {
+      resolver.async_resolve(u.host, u.port,
+                             [&results, done](error_code e, tcp::resolver::results_type r) {
+                               results = std::move(r);
+                               done(e);
+                             });
+    });
+    if (ec == beast::error::timeout) {
+      resolver.cancel();
+      return timeout_error();
     }
-    beast::tcp_stream stream(ex);
-    stream.expires_at(deadline);
-    co_await stream.async_connect(results, net::redirect_error(net::use_awaitable, ec));
     if (ec) {
-      if (ec == beast::error::timeout) co_return timeout_error();
+      return Status(StatusCode::kUnavailable,
+                    fmt::format("{}: dial tcp: lookup {}: {}", what, u.host, LowerMessage(ec)));
+    }
+    beast::tcp_stream stream(ioc);
+    ec = RunOne(ioc, deadline, [&](auto done) {
+      stream.async_connect(results, [done](error_code e, const tcp::endpoint&) { done(e); });
+    });
+    if (ec) {
+      error_code ignored;
+      stream.socket().close(ignored);
+      if (ec == beast::error::timeout) return timeout_error();
       const auto ep = results.begin()->endpoint();
       std::string addr = ep.address().is_v6()
                              ? fmt::format("[{}]:{}", ep.address().to_string(), ep.port())
                              : fmt::format("{}:{}", ep.address().to_string(), ep.port());
-      co_return Status(StatusCode::kUnavailable,
-                       fmt::format("{}: dial tcp {}: connect: {}", what, addr, LowerMessage(ec)));
+      return Status(StatusCode::kUnavailable,
+                    fmt::format("{}: dial tcp {}: connect: {}", what, addr, LowerMessage(ec)));
     }
     http::request<http::string_body> req{http::verb::post, u.target, 11};
     req.set(http::field::host, u.host_header);
@@ -235,33 +248,52 @@ struct HttpPoster::Impl {
     req.body() = std::move(body);
     req.prepare_payload();
     http::response<http::string_body> res;
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(1 << 20);
+    auto exchange = [&](auto& s) -> error_code {
+      error_code e = RunOne(ioc, deadline, [&](auto done) {
+        http::async_write(s, req, [done](error_code x, size_t) { done(x); });
+      });
+      if (e) return e;
+      e = RunOne(ioc, deadline, [&](auto done) {
+        http::async_read(s, buffer, parser, [done](error_code x, size_t) { done(x); });
+      });
+      if (!e) res = parser.release();
+      return e;
+    };
     if (u.tls) {
       beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(stream), *tls);
       const TlsConfig& t = config.tls_config;
       std::string sni = t.server_name.empty() ? u.host : t.server_name;
       if (!SSL_set_tlsext_host_name(tls_stream.native_handle(), sni.c_str())) ERR_clear_error();
       if (!t.insecure_skip_verify) tls_stream.set_verify_callback(ssl::host_name_verification(sni));
-      beast::get_lowest_layer(tls_stream).expires_at(deadline);
-      co_await tls_stream.async_handshake(ssl::stream_base::client,
-                                          net::redirect_error(net::use_awaitable, ec));
+      ec = RunOne(ioc, deadline, [&](auto done) {
+        tls_stream.async_handshake(ssl::stream_base::client, [done](error_code e) { done(e); });
+      });
       if (ec) {
-        if (ec == beast::error::timeout) co_return timeout_error();
-        co_return Status(StatusCode::kUnavailable,
-                         fmt::format("{}: tls: {}", what, OpenSslError(ec)));
+        error_code ignored;
+        beast::get_lowest_layer(tls_stream).socket().close(ignored);
+        if (ec == beast::error::timeout) return timeout_error();
+        return Status(StatusCode::kUnavailable, fmt::format("{}: tls: {}", what, OpenSslError(ec)));
       }
-      ec = co_await Exchange(tls_stream, req, &res, deadline);
+      ec = exchange(tls_stream);
+      error_code ignored;
+      beast::get_lowest_layer(tls_stream).socket().close(ignored);
     } else {
-      ec = co_await Exchange(stream, req, &res, deadline);
+      ec = exchange(stream);
+      error_code ignored;
+      stream.socket().close(ignored);
     }
     if (ec) {
-      if (ec == beast::error::timeout) co_return timeout_error();
-      co_return Status(StatusCode::kUnavailable, fmt::format("{}: {}", what, OpenSslError(ec)));
+      if (ec == beast::error::timeout) return timeout_error();
+      return Status(StatusCode::kUnavailable, fmt::format("{}: {}", what, OpenSslError(ec)));
     }
     HttpPostResult out;
     out.status = static_cast<int>(res.result_int());
     out.status_text = fmt::format("{} {}", out.status, std::string(res.reason()));
     out.body = std::move(res.body());
-    co_return out;
+    return out;
   }
 };
 
@@ -316,20 +348,7 @@ Result<std::shared_ptr<const HttpPoster>> HttpPoster::Make(const HttpClientConfi
 Result<HttpPostResult> HttpPoster::Post(const std::string& url, const std::string& body,
                                         const std::string& content_type,
                                         int64_t timeout_ms) const {
-  net::io_context ioc;
-  std::optional<Result<HttpPostResult>> result;
-  std::exception_ptr failure;
-  net::co_spawn(
-      ioc,
-      [&]() -> net::awaitable<void> {
-        result.emplace(co_await impl_->Run(url, body, content_type, timeout_ms));
-      },
-      [&](std::exception_ptr e) { failure = e; });
-  ioc.run();
-  if (failure || !result) {
-    return Status(StatusCode::kInternal, "Post " + QuoteGo(url) + ": unexpected failure");
-  }
-  return std::move(*result);
+  return impl_->Post(url, body, content_type, timeout_ms);
 }
 
 }  // namespace hearth::rules

@@ -36,16 +36,8 @@ struct Value;
 using StringMap = std::map<std::string, std::string>;
 using AnyMap = std::map<std::string, Value>;
 
-struct StructData {
-  std::string type_name;  // Go's %T: "*template.sample", "struct { ... }"
-  bool pointer = false;   // printed as &{...}
-  std::vector<std::pair<std::string, Value>> fields;
-};
-
-struct SliceData {
-  std::string type_name;  // "template.queryResult", "[]interface {}"
-  std::vector<Value> items;
-};
+struct StructData;
+struct SliceData;
 
 struct Value {
   Kind kind = Kind::kNil;
@@ -113,6 +105,17 @@ struct Value {
     x.i = ms;
     return x;
   }
+};
+
+struct StructData {
+  std::string type_name;  // Go's %T: "*template.sample", "struct { ... }"
+  bool pointer = false;   // printed as &{...}
+  std::vector<std::pair<std::string, Value>> fields;
+};
+
+struct SliceData {
+  std::string type_name;  // "template.queryResult", "[]interface {}"
+  std::vector<Value> items;
 };
 
 // Go's %T of the value: "float64", "int", "string", "map[string]string", ...
