@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -134,14 +135,19 @@ Result<promql::Vector> AlertingRule::Eval(int64_t ts, int64_t query_offset_ms,
   std::map<Labels, Alert> alerts;
   LabelsBuilder lb;
   for (const auto& smpl : res) {
-    AlertTemplateData data;
-    data.labels = smpl.labels;
-    data.external_labels = spec_.external_labels;
-    data.external_url = spec_.external_url;
-    data.value = smpl.v;
+    // The template input is built once per series, and only if a template needs it.
+    std::optional<TemplateInput> input;
     auto expand = [&](const Template& t) {
       if (t.IsConstant()) return t.text();
-      auto r = t.Execute(data, env);
+      if (!input) {
+        AlertTemplateData data;
+        data.labels = smpl.labels;
+        data.external_labels = spec_.external_labels;
+        data.external_url = spec_.external_url;
+        data.value = smpl.v;
+        input.emplace(data);
+      }
+      auto r = t.Execute(*input, env);
       if (r.ok()) return std::move(r).value();
       logger_.Warn("Expanding alert template failed",
                    {{"err", r.status().message()}, {"alert", name()}});

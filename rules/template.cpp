@@ -1159,35 +1159,13 @@ bool Template::IsConstant() const { return impl_->constant; }
 const std::string& Template::text() const { return impl_->text; }
 const std::string& Template::name() const { return impl_->name; }
 
-namespace {
-struct ExecOutcome {
-  std::string out;
-  std::string error;
+struct TemplateInput::Impl {
+  Value root;
+  std::vector<std::pair<std::string, Value>> vars;
 };
 
-ExecOutcome RunTemplate(const Tree& tree, const AlertTemplateData& data,
-                        const TemplateEnv& env);
-}  // namespace
-
-Result<std::string> Template::Execute(const AlertTemplateData& data, const TemplateEnv& env) const {
-  if (impl_->constant) return impl_->text;
-  ExecOutcome r = RunTemplate(*impl_->tree, data, env);
-  if (!r.error.empty()) return Status(StatusCode::kExecution, r.error);
-  return std::move(r.out);
-}
-
-std::string ExpandAlertTemplate(const Template& t, const AlertTemplateData& data,
-                                const TemplateEnv& env) {
-  if (t.IsConstant()) return t.text();
-  auto r = t.Execute(data, env);
-  if (r.ok()) return std::move(r).value();
-  return fmt::format("<error expanding template: error executing template {}: {}>", t.name(),
-                     r.status().message());
-}
-
-namespace {
-ExecOutcome RunTemplate(const Tree& tree, const AlertTemplateData& data,
-                        const TemplateEnv& env) {
+TemplateInput::TemplateInput(const AlertTemplateData& data) {
+  auto impl = std::make_shared<Impl>();
   auto root = std::make_shared<tmpl::StructData>();
   root->type_name =
       "struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; "
@@ -1198,19 +1176,43 @@ ExecOutcome RunTemplate(const Tree& tree, const AlertTemplateData& data,
   Value value = Value::Float(data.value);
   root->fields = {{"Labels", labels}, {"ExternalLabels", external}, {"ExternalURL", url},
                   {"Value", value}};
-  Exec exec(tree, env);
-  ExecOutcome out;
-  try {
-    out.out = exec.Run(Value::Struct(root), {{"$labels", labels},
-                                             {"$externalLabels", external},
-                                             {"$externalURL", url},
-                                             {"$value", value}});
-  } catch (const ExecError& e) {
-    out.error = e.msg;
-  }
-  return out;
+  impl->root = Value::Struct(std::move(root));
+  impl->vars = {{"$labels", labels},
+                {"$externalLabels", external},
+                {"$externalURL", url},
+                {"$value", value}};
+  impl_ = std::move(impl);
 }
-}  // namespace
+
+Result<std::string> Template::Execute(const TemplateInput& input, const TemplateEnv& env) const {
+  if (impl_->constant) return impl_->text;
+  Exec exec(*impl_->tree, env);
+  try {
+    return exec.Run(input.impl().root, input.impl().vars);
+  } catch (const ExecError& e) {
+    return Status(StatusCode::kExecution, e.msg);
+  }
+}
+
+Result<std::string> Template::Execute(const AlertTemplateData& data, const TemplateEnv& env) const {
+  if (impl_->constant) return impl_->text;
+  return Execute(TemplateInput(data), env);
+}
+
+std::string ExpandAlertTemplate(const Template& t, const TemplateInput& input,
+                                const TemplateEnv& env) {
+  if (t.IsConstant()) return t.text();
+  auto r = t.Execute(input, env);
+  if (r.ok()) return std::move(r).value();
+  return fmt::format("<error expanding template: error executing template {}: {}>", t.name(),
+                     r.status().message());
+}
+
+std::string ExpandAlertTemplate(const Template& t, const AlertTemplateData& data,
+                                const TemplateEnv& env) {
+  if (t.IsConstant()) return t.text();
+  return ExpandAlertTemplate(t, TemplateInput(data), env);
+}
 
 // ---- Humanize ----
 

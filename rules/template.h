@@ -46,6 +46,18 @@ struct AlertTemplateData {
   double value = 0;
 };
 
+// AlertTemplateData converted once into the template's values, for expanding several templates
+// (an alert's labels and annotations) over the same data. Immutable; cheap to copy.
+class TemplateInput {
+ public:
+  explicit TemplateInput(const AlertTemplateData& data);
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  std::shared_ptr<const Impl> impl_;
+};
+
 // The environment of one expansion.
 struct TemplateEnv {
   int64_t time_ms = 0;       // `query` evaluates at this time
@@ -68,6 +80,7 @@ class Template {
   //   humanize: strconv.ParseFloat: parsing "x": invalid syntax
   // (columns on the first line count Prometheus' 112-byte variable prefix, as Go reports them).
   Result<std::string> Execute(const AlertTemplateData& data, const TemplateEnv& env) const;
+  Result<std::string> Execute(const TemplateInput& input, const TemplateEnv& env) const;
 
   // True when the text has no actions: Execute returns it unchanged.
   bool IsConstant() const;
@@ -90,6 +103,8 @@ class Template {
 // result is "<error expanding template: error executing template NAME: ...>" (or "error parsing
 // template NAME: ..."), so a broken annotation never stops the alert.
 std::string ExpandAlertTemplate(const Template& t, const AlertTemplateData& data,
+                                const TemplateEnv& env);
+std::string ExpandAlertTemplate(const Template& t, const TemplateInput& input,
                                 const TemplateEnv& env);
 
 // The humanize family exactly as Prometheus formats (exposed for tests and other users).
