@@ -263,6 +263,12 @@ Status Notifier::ApplyConfig(const Config& config) {
     if (am.api_version != "v2") {
       return InvalidArgument("unsupported Alertmanager API version {}", QuoteGo(am.api_version));
     }
+    if (!am.service_discovery.dns_sd_configs.empty() ||
+        !am.service_discovery.http_sd_configs.empty()) {
+      options_.logger.Warn(
+          "dns_sd_configs and http_sd_configs are not supported for Alertmanagers yet; only "
+          "static_configs and file_sd_configs are used");
+    }
     auto set = std::make_shared<AmSet>();
     set->cfg = am;
     HEARTH_ASSIGN_OR_RETURN(set->poster, HttpPoster::Make(am.http_client, options_.user_agent));

@@ -10,7 +10,8 @@
 //
 // Alertmanagers come from static_configs and file_sd_configs (files re-read when they change
 // and every refresh_interval), after relabel_configs on their __address__, __scheme__ and
-// __alerts_path__ labels. A batch is delivered when at least one Alertmanager took it;
+// __alerts_path__ labels. dns_sd_configs and http_sd_configs are not used yet (a warning is
+// logged); proxy settings are ignored. A batch is delivered when at least one Alertmanager took it;
 // otherwise its alerts are counted as dropped, as are alerts pushed out of a full queue.
 //
 // Thread-safety: every public method may be called from any thread. One sender thread and one
