@@ -11,6 +11,7 @@
 #include "cmd/common/build_info.h"
 #include "cmd/hearthctl/check_cmd.h"
 #include "cmd/hearthctl/tsdb_cmd.h"
+#include "cmd/hearthctl/test_rules_cmd.h"
 
 namespace hearth {
 namespace {
@@ -40,6 +41,10 @@ std::vector<Command> Commands() {
        "Analyze churn, label pair cardinality and compression of a time partition.",
        RunTsdbAnalyze},
       {{"tsdb", "dump"}, "[<db path>]", "Dump samples from a TSDB.", RunTsdbDump},
+      {{"test", "rules"},
+       "[<flags>] <test-rule-file>...",
+       "Unit tests for rules.",
+       [](const std::vector<std::string>& a) { return ctl::RunTestRules(a); }},
   };
 }
 
