@@ -39,13 +39,16 @@ struct HttpResponse {
 };
 
 // Called on a worker thread, never on an I/O thread, so a slow handler (a long query) does not
-// stall other connections. Must be safe to call concurrently.
+// stall other connections; when every worker is busy another one is started (up to
+// HttpServerOptions::max_worker_threads), so a few long handlers do not delay short ones.
+// Must be safe to call concurrently.
 using HttpHandler = std::function<void(const HttpRequest&, HttpResponse&)>;
 
 struct HttpServerOptions {
   std::string listen_address = "0.0.0.0:9090";  // "host:port"; port 0 picks a free port
   int io_threads = 1;
-  int worker_threads = 4;
+  int worker_threads = 4;      // handler threads started up front
+  int max_worker_threads = 64;  // more are started while all are busy, up to this many
   size_t max_header_bytes = 1 << 20;  // Go's http.DefaultMaxHeaderBytes
   size_t max_body_bytes = 64 << 20;
   int64_t read_timeout_ms = 5 * 60 * 1000;  // whole request, from its first byte

@@ -4,13 +4,16 @@
 // pipelining), hands it to a worker, and writes the answer back on its strand.
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -25,6 +28,65 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 class ServerImpl;
+
+// Runs handlers. Starts `min_threads` threads and adds one whenever a task arrives while none
+// is idle, up to `max_threads`; beyond that tasks queue. Threads live until Join().
+class WorkerPool {
+ public:
+  WorkerPool(int min_threads, int max_threads)
+      : max_threads_(static_cast<size_t>(std::max(min_threads, max_threads))) {
+    std::lock_guard lock(mu_);
+    for (int i = 0; i < std::max(1, min_threads); ++i) StartThreadLocked();
+  }
+  ~WorkerPool() { Join(); }
+
+  void Post(std::function<void()> task) {
+    std::lock_guard lock(mu_);
+    tasks_.push_back(std::move(task));
+    if (idle_ < tasks_.size() && threads_.size() < max_threads_) StartThreadLocked();
+    cv_.notify_one();
+  }
+
+  // Runs the queued tasks, then stops every thread. Idempotent.
+  void Join() {
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      threads.swap(threads_);
+    }
+    cv_.notify_all();
+    for (auto& t : threads) t.join();
+  }
+
+ private:
+  void StartThreadLocked() {
+    threads_.emplace_back([this] { Run(); });
+  }
+
+  void Run() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      ++idle_;
+      cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+      --idle_;
+      if (tasks_.empty()) return;  // stopping and drained
+      std::function<void()> task = std::move(tasks_.front());
+      tasks_.pop_front();
+      lock.unlock();
+      task();
+      lock.lock();
+    }
+  }
+
+  const size_t max_threads_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;  // guarded by mu_
+  std::vector<std::thread> threads_;         // guarded by mu_
+  size_t idle_ = 0;                          // threads waiting for a task; guarded by mu_
+  bool stopping_ = false;                    // guarded by mu_
+};
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -54,7 +116,7 @@ class ServerImpl final : public HttpServer {
  public:
   ServerImpl(HttpServerOptions options, HttpHandler handler, Logger logger)
       : options_(std::move(options)), handler_(std::move(handler)), logger_(std::move(logger)),
-        acceptor_(ioc_), pool_(static_cast<size_t>(std::max(1, options_.worker_threads))) {}
+        acceptor_(ioc_), pool_(options_.worker_threads, options_.max_worker_threads) {}
 
   ~ServerImpl() override { Stop(); }
 
@@ -108,13 +170,13 @@ class ServerImpl final : public HttpServer {
     ioc_.stop();
     for (auto& t : io_threads_) t.join();
     io_threads_.clear();
-    pool_.join();
+    pool_.Join();
   }
 
   const HttpServerOptions& options() const { return options_; }
   const HttpHandler& handler() const { return handler_; }
   const Logger& logger() const { return logger_; }
-  net::thread_pool& pool() { return pool_; }
+  WorkerPool& pool() { return pool_; }
   std::atomic<size_t>& connections() { return connections_; }
   // Requests between hand-off to a worker and the end of writing their answer.
   std::atomic<int>& in_flight() { return in_flight_; }
@@ -140,7 +202,7 @@ class ServerImpl final : public HttpServer {
   Logger logger_;
   net::io_context ioc_;
   tcp::acceptor acceptor_;
-  net::thread_pool pool_;
+  WorkerPool pool_;
   std::vector<std::thread> io_threads_;
   std::atomic<bool> stopped_{false};
   std::atomic<size_t> connections_{0};
@@ -221,8 +283,8 @@ void Session::OnRead(beast::error_code ec, size_t) {
 
 void Session::Dispatch(HttpRequest req, bool keep_alive, unsigned version, bool head) {
   server_->in_flight().fetch_add(1);
-  net::post(server_->pool(), [self = shared_from_this(), req = std::move(req), keep_alive,
-                              version, head]() mutable {
+  server_->pool().Post([self = shared_from_this(), req = std::move(req), keep_alive, version,
+                        head]() mutable {
     HttpResponse resp;
     try {
       self->server_->handler()(req, resp);

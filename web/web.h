@@ -26,8 +26,25 @@ struct WebOptions {
   std::string route_prefix = "/";  // from --web.route-prefix or the external URL's path
   size_t max_connections = 512;
   int64_t read_timeout_ms = 5 * 60 * 1000;
+  // Handler threads: `worker_threads` are started up front; more are added while all are busy
+  // (a long query never delays other requests), up to `max_worker_threads`.
   int worker_threads = 4;
+  int max_worker_threads = 64;
+  // gzip responses when the client accepts it (Prometheus compresses API answers).
+  bool compress = true;
 };
+
+// --web.external-url and --web.route-prefix as Prometheus resolves them: an empty external URL
+// becomes http://<hostname>:<port of listen_address>/; the route prefix defaults to the external
+// URL's path, always starts with "/" and has no trailing "/" (except "/" itself).
+// Fails with Prometheus' message for an external URL that is not absolute http(s).
+struct ExternalUrl {
+  std::string url;           // without trailing "/"
+  std::string route_prefix;  // "/" or "/prometheus"
+};
+Result<ExternalUrl> ResolveExternalUrl(std::string_view external_url,
+                                       std::string_view route_prefix,
+                                       std::string_view listen_address);
 
 class Router {
  public:
@@ -64,6 +81,7 @@ class WebServer {
   // Called by POST /-/quit (after the answer is on its way).
   void SetQuitHandler(std::function<void()> f) { quit_ = std::move(f); }
   void SetReady(bool ready) { ready_.store(ready); }
+  bool ready() const { return ready_.load(); }
 
   Status Start();
   void Stop();

@@ -103,6 +103,38 @@ TEST_CASE("a slow handler does not block other requests", "[web][http]") {
   slow.join();
 }
 
+TEST_CASE("busy workers are joined by new ones, so long handlers never delay short ones",
+          "[web][http]") {
+  HttpServerOptions opts;
+  opts.worker_threads = 1;
+  opts.max_worker_threads = 8;
+  auto server = StartEcho(opts);
+  // More slow requests than the initial workers.
+  std::vector<std::thread> slow;
+  for (int i = 0; i < 4; ++i) {
+    slow.emplace_back([&] { CHECK(HttpGet(server->port(), "/slow").status == 200); });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto start = std::chrono::steady_clock::now();
+  CHECK(HttpGet(server->port(), "/fast").status == 200);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(300));
+  for (auto& t : slow) t.join();
+}
+
+TEST_CASE("beyond the worker cap requests queue and still complete", "[web][http]") {
+  HttpServerOptions opts;
+  opts.worker_threads = 1;
+  opts.max_worker_threads = 2;
+  auto server = StartEcho(opts);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 6; ++i) {
+    clients.emplace_back([&] { ok += HttpGet(server->port(), "/slow").status == 200; });
+  }
+  for (auto& t : clients) t.join();
+  CHECK(ok == 6);
+}
+
 TEST_CASE("HEAD gets headers without a body", "[web][http]") {
   auto server = StartEcho();
   auto r = HttpRequestRaw(server->port(), "HEAD /h HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
