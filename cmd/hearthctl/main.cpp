@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "cmd/common/build_info.h"
+#include "cmd/hearthctl/query_cmd.h"
 
 namespace hearth {
 namespace {
@@ -21,7 +22,19 @@ struct Command {
 };
 
 std::vector<Command> Commands() {
-  return {};
+  return {
+      {{"query", "instant"}, "[<flags>] <server> <expr>",
+       "Run instant query. --time; --format table|json|csv; --data-dir DIR instead of <server>.",
+       ctl::QueryInstantCommand},
+      {{"query", "range"}, "[<flags>] <server> <expr>",
+       "Run range query. --start, --end, --step; --chart draws a line chart.",
+       ctl::QueryRangeCommand},
+      {{"query", "series"}, "--match=<selector> [<flags>] <server>",
+       "Run series query. --match (repeatable), --start, --end.", ctl::QuerySeriesCommand},
+      {{"query", "labels"}, "[<flags>] <server> <name>",
+       "Run labels query: the values of label <name>. --match, --start, --end.",
+       ctl::QueryLabelsCommand},
+  };
 }
 
 std::string Usage(const std::vector<Command>& commands) {
