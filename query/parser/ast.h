@@ -98,12 +98,30 @@ struct VectorSelector final : Expr {
   int64_t offset = 0;             // offset used for evaluation (engine may adjust)
   AtModifier at = AtModifier::kNone;
   int64_t at_timestamp = 0;       // ms, when at == kTimestamp
+  // Set when the offset was written as a duration expression (`offset step() * 2`, `offset
+  // (1h + 5m)`; see "Duration expressions" below). original_offset/offset then hold its value
+  // if it is constant, else 0.
+  ExprPtr offset_expr;
 };
+
+// Duration expressions (experimental in Prometheus 3.x, always enabled here): ranges, subquery
+// steps and offsets may be arithmetic (+ - * / % ^, unary -, parentheses) over number and
+// duration literals and the scalar functions step(), range(), min_of(a, b), max_of(a, b). They
+// are kept as ordinary scalar expression trees (NumberLiteral, BinaryExpr without matching,
+// UnaryExpr, ParenExpr, Call), in seconds, so that the printer writes them back as written.
+// When such an expression uses no step()/range(), the parser evaluates it and fills the plain
+// field too (range, step, original_offset/offset) — an engine that ignores the *_expr fields
+// is then still right. When it uses step() or range(), the plain field is 0 and the engine
+// evaluates the expression once per query (step() = the query step in seconds, 0 for instant
+// queries; range() = end - start in seconds) and converts seconds to ms as Prometheus does
+// (ranges and steps must come out > 0: "duration must be greater than 0"). Walk() does not
+// visit these expressions.
 
 struct MatrixSelector final : Expr {
   MatrixSelector() : Expr(NodeKind::kMatrixSelector) {}
   ExprPtr vector_selector;  // a VectorSelector
   int64_t range = 0;        // ms
+  ExprPtr range_expr;       // the range as a duration expression, if written as one
 };
 
 struct SubqueryExpr final : Expr {
@@ -115,6 +133,10 @@ struct SubqueryExpr final : Expr {
   int64_t offset = 0;
   AtModifier at = AtModifier::kNone;
   int64_t at_timestamp = 0;
+  // Duration expressions for range, step and offset (see "Duration expressions" above).
+  ExprPtr range_expr;
+  ExprPtr step_expr;
+  ExprPtr offset_expr;
 };
 
 struct ParenExpr final : Expr {

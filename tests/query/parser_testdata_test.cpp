@@ -1,0 +1,134 @@
+// Every `eval` expression of Prometheus' own PromQL test files parses and round-trips through
+// Format, except the experimental syntax Hearth does not support (listed below, each with the
+// reason). The test files live in ../shared/promql-testdata (override with
+// HEARTH_PROMQL_TESTDATA); the test is skipped with a message when they are absent.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "query/parser/parser.h"
+
+namespace hearth::promql {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path TestdataDir() {
+  if (const char* env = std::getenv("HEARTH_PROMQL_TESTDATA")) return env;
+  const fs::path src = HEARTH_SOURCE_DIR;
+  for (const fs::path& p : {src / ".." / "shared" / "promql-testdata",
+                            src / ".." / ".." / "shared" / "promql-testdata"}) {
+    if (fs::is_directory(p)) return p;
+  }
+  return {};
+}
+
+struct Eval {
+  std::string file;
+  int line = 0;
+  std::string expr;
+  bool expect_fail = false;
+};
+
+std::vector<Eval> ReadEvals(const fs::path& dir) {
+  // `eval[_fail|_ordered|_warn|_info] instant at <t> <expr>` or
+  // `eval... range from <t> to <t> step <d> <expr>`.
+  static const std::regex kEval(
+      R"(^\s*eval(_fail|_ordered|_warn|_info)?\s+(?:instant\s+at\s+\S+|range\s+from\s+\S+\s+to\s+\S+\s+step\s+\S+)\s+(.*)$)");
+  std::vector<Eval> out;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".test") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    for (size_t i = 0; i < lines.size(); ++i) {
+      std::smatch m;
+      if (!std::regex_match(lines[i], m, kEval)) continue;
+      Eval ev{f.filename().string(), static_cast<int>(i + 1), m[2].str(), m[1].str() == "_fail"};
+      for (size_t j = i + 1; j < lines.size() && !lines[j].empty() &&
+                             (lines[j][0] == ' ' || lines[j][0] == '\t');
+           ++j) {
+        if (lines[j].find("expect fail") != std::string::npos) ev.expect_fail = true;
+      }
+      out.push_back(std::move(ev));
+    }
+  }
+  return out;
+}
+
+// Why an expression of the test files is not expected to parse, or "" when it must.
+std::string UnsupportedReason(const std::string& expr, const std::string& error) {
+  struct Rule {
+    const char* error_part;
+    const char* reason;
+  };
+  static const Rule kRules[] = {
+      {"anchored modifier is experimental", "anchored range selectors (experimental)"},
+      {"smoothed modifier is experimental", "smoothed range selectors (experimental)"},
+      {"binop fill modifiers are experimental", "fill modifiers (experimental)"},
+  };
+  for (const auto& r : kRules) {
+    if (error.find(r.error_part) != std::string::npos) return r.reason;
+  }
+  if (expr.find("</") != std::string::npos || expr.find(">/") != std::string::npos) {
+    return "native histogram trim operators </ and >/";
+  }
+  return "";
+}
+
+TEST_CASE("every eval expression of Prometheus' test files parses", "[query][parser][testdata]") {
+  const fs::path dir = TestdataDir();
+  if (dir.empty()) {
+    WARN("PromQL test files not found (../shared/promql-testdata); skipping");
+    return;
+  }
+  const auto evals = ReadEvals(dir);
+  REQUIRE(evals.size() > 2000);
+  int parsed = 0;
+  int expected_failures = 0;
+  std::map<std::string, int> unsupported;
+  for (const auto& ev : evals) {
+    INFO(ev.file << ":" << ev.line << ": " << ev.expr);
+    auto r = ParseExpr(ev.expr);
+    if (r.ok()) {
+      ++parsed;
+      // Format parses back to the same canonical form.
+      const std::string canonical = Format(**r);
+      auto again = ParseExpr(canonical);
+      INFO("canonical: " << canonical);
+      REQUIRE(again.ok());
+      CHECK(Format(**again) == canonical);
+      continue;
+    }
+    std::string reason = UnsupportedReason(ev.expr, r.status().message());
+    if (!reason.empty()) {
+      ++unsupported[reason];
+      continue;
+    }
+    if (ev.expect_fail) {
+      ++expected_failures;
+      continue;
+    }
+    FAIL_CHECK("does not parse: " << r.status().message());
+  }
+  std::ostringstream summary;
+  summary << evals.size() << " eval expressions: " << parsed << " parse, " << expected_failures
+          << " fail to parse where the eval expects failure";
+  for (const auto& [reason, n] : unsupported) summary << "; " << n << " unsupported: " << reason;
+  WARN(summary.str());
+  CHECK(parsed >= 1900);
+}
+
+}  // namespace
+}  // namespace hearth::promql
