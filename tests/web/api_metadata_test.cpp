@@ -150,14 +150,17 @@ TEST_CASE("format_query and parse_query", "[web][api]") {
   CHECK(bad.status == 400);
   CHECK(bad.body.find(R"(invalid parameter \"query\": 1:)") != std::string::npos);
 
-  CHECK(f.Get("/api/v1/parse_query?query=up%7Bjob%3D%22a%22%7D%20offset%205m").body ==
-        Ok(R"({"matchers":[{"name":"job","type":"=","value":"a"},)"
-           R"({"name":"__name__","type":"=","value":"up"}],"name":"up","offset":300000,)"
-           R"("startOrEnd":null,"timestamp":null,"type":"vectorSelector"})") ||
-        f.Get("/api/v1/parse_query?query=up%7Bjob%3D%22a%22%7D%20offset%205m").body ==
-        Ok(R"({"matchers":[{"name":"__name__","type":"=","value":"up"},)"
-           R"({"name":"job","type":"=","value":"a"}],"name":"up","offset":300000,)"
-           R"("startOrEnd":null,"timestamp":null,"type":"vectorSelector"})"));
+  auto vs = f.Get("/api/v1/parse_query?query=up%7Bjob%3D%22a%22%7D%20offset%205m").body;
+  bool name_first =
+      vs == Ok(R"({"matchers":[{"name":"__name__","type":"=","value":"up"},)"
+               R"({"name":"job","type":"=","value":"a"}],"name":"up","offset":300000,)"
+               R"("startOrEnd":null,"timestamp":null,"type":"vectorSelector"})");
+  bool name_last =
+      vs == Ok(R"({"matchers":[{"name":"job","type":"=","value":"a"},)"
+               R"({"name":"__name__","type":"=","value":"up"}],"name":"up","offset":300000,)"
+               R"("startOrEnd":null,"timestamp":null,"type":"vectorSelector"})");
+  INFO(vs);
+  CHECK((name_first || name_last));
   auto agg = f.Get("/api/v1/parse_query?query=sum%20by%20(job)%20(rate(x%5B1m%5D%20%40%20end()))").body;
   CHECK(agg.rfind(R"({"status":"success","data":{"expr":{"args":[{"matchers":)", 0) == 0);
   CHECK(agg.find(R"("range":60000,"startOrEnd":"end","timestamp":null,"type":"matrixSelector"})") !=

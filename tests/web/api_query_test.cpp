@@ -233,7 +233,7 @@ TEST_CASE("annotations become warnings and infos, ten of each at most", "[web][a
   CHECK(body == R"({"status":"success","data":{"resultType":"vector","result":[]},)"
                 R"("warnings":["w0","w1","w2","w3","w4","w5","w6","w7","w8","w9",)"
                 R"("2 more warning annotations omitted"],)"
-                R"("infos":["PromQL info: metric might not be a counter (1:6)"]})");
+                R"x("infos":["PromQL info: metric might not be a counter (1:6)"]})x");
 }
 
 TEST_CASE("stats=true and stats=all add the statistics object", "[web][api]") {

@@ -204,7 +204,7 @@ TEST_CASE("rules and alerts with Grafana's exact types", "[web][api]") {
       R"("alerts":[)" + alert + R"(],"health":"ok","evaluationTime":0.0002,)"
       R"("lastEvaluation":"2024-04-05T19:34:38Z","type":"alerting"})";
   const std::string recording =
-      R"({"name":"job:up:sum","query":"sum by (job) (up)","health":"err","lastError":"boom",)"
+      R"x({"name":"job:up:sum","query":"sum by (job) (up)","health":"err","lastError":"boom",)x"
       R"("evaluationTime":0,"lastEvaluation":"0001-01-01T00:00:00Z","type":"recording"})";
   auto group = [](const std::string& rules_json) {
     return R"({"name":"api","file":"/etc/prometheus/alert.rules.yml","rules":[)" + rules_json +
