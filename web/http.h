@@ -23,6 +23,11 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string remote_address;  // "ip:port"
+  // Only for requests the server streams (HttpServerOptions::stream_body): `body` is empty and
+  // this reads the next bytes of the body into `buf` (at most `n`), blocking; 0 means the body
+  // is complete. Errors on a broken or stalled connection (read timeout). Call it only from the
+  // handler, on the handler's thread.
+  std::function<Result<size_t>(char* buf, size_t n)> read_body;
 
   // First value of header `name` (case-insensitive), or "".
   std::string_view Header(std::string_view name) const;
@@ -54,6 +59,11 @@ struct HttpServerOptions {
   int64_t read_timeout_ms = 5 * 60 * 1000;  // whole request, from its first byte
   int64_t idle_timeout_ms = 5 * 60 * 1000;  // keep-alive connection with no request
   size_t max_connections = 512;             // Prometheus' --web.max-connections
+  // Decides from the request head (method, target, path, query, headers; no body) whether the
+  // handler reads the body itself through HttpRequest::read_body instead of receiving it
+  // whole: for large uploads that must not be held in memory. Such bodies have no size limit.
+  // Called on an I/O thread; must be cheap and thread-safe. Unset: no streaming.
+  std::function<bool(const HttpRequest& head)> stream_body;
 };
 
 class HttpServer {
