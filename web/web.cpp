@@ -1,6 +1,7 @@
 #include "web/web.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <unistd.h>
 
@@ -24,6 +25,13 @@ void Router::Handle(std::string path, std::vector<std::string> methods, HttpHand
   if (metric_name.empty()) metric_name = path;
   routes_.push_back({std::move(path), false, std::move(methods), std::move(handler),
                      std::move(metric_name)});
+}
+
+void Router::HandleStreaming(std::string path, std::vector<std::string> methods,
+                             HttpHandler handler, std::string metric_name) {
+  if (metric_name.empty()) metric_name = path;
+  routes_.push_back({std::move(path), false, std::move(methods), std::move(handler),
+                     std::move(metric_name), true});
 }
 
 void Router::HandlePrefix(std::string prefix, std::vector<std::string> methods,
@@ -111,18 +119,32 @@ void WebServer::RegisterBuiltins() {
   });
 }
 
-void WebServer::Serve(const HttpRequest& req, HttpResponse& resp) {
-  int64_t start = MonotonicNowNs();
-  std::string_view path = req.path;
+const Router::Route* WebServer::Match(std::string_view path, std::string_view* rest) const {
   const std::string& prefix = options_.route_prefix;
-  const Router::Route* route = nullptr;
   if (prefix == "/") {
-    route = router_.Find(path);
-  } else if (path.substr(0, prefix.size()) == prefix &&
-             (path.size() == prefix.size() || path[prefix.size()] == '/')) {
-    std::string_view rest = path.substr(prefix.size());
-    route = router_.Find(rest.empty() ? std::string_view("/") : rest);
+    *rest = path;
+    return router_.Find(path);
   }
+  if (path.substr(0, prefix.size()) == prefix &&
+      (path.size() == prefix.size() || path[prefix.size()] == '/')) {
+    *rest = path.substr(prefix.size());
+    if (rest->empty()) *rest = "/";
+    return router_.Find(*rest);
+  }
+  return nullptr;
+}
+
+void WebServer::Serve(const HttpRequest& original, HttpResponse& resp) {
+  int64_t start = MonotonicNowNs();
+  std::string_view rest;
+  const Router::Route* route = Match(original.path, &rest);
+  // Handlers see the path without the route prefix.
+  std::optional<HttpRequest> stripped;
+  if (route != nullptr && rest.size() != original.path.size()) {
+    stripped = original;
+    stripped->path = std::string(rest);
+  }
+  const HttpRequest& req = stripped ? *stripped : original;
   std::string handler_name = "other";
   if (route == nullptr) {
     Text(resp, 404, "404 page not found\n");
@@ -160,6 +182,11 @@ Status WebServer::Start() {
   hs.read_timeout_ms = options_.read_timeout_ms;
   hs.worker_threads = options_.worker_threads;
   hs.max_worker_threads = options_.max_worker_threads;
+  hs.stream_body = [this](const HttpRequest& head) {
+    std::string_view rest;
+    const Router::Route* route = Match(head.path, &rest);
+    return route != nullptr && route->stream_body;
+  };
   auto server = HttpServer::Start(
       hs, [this](const HttpRequest& req, HttpResponse& resp) { Serve(req, resp); }, logger_);
   if (!server.ok()) return server.status();

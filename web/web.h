@@ -52,6 +52,10 @@ class Router {
   // empty list accepts any method.
   void Handle(std::string path, std::vector<std::string> methods, HttpHandler handler,
               std::string metric_handler_name = "");
+  // Like Handle, but the handler reads the request body itself through
+  // HttpRequest::read_body (no size limit, never held in memory whole).
+  void HandleStreaming(std::string path, std::vector<std::string> methods, HttpHandler handler,
+                       std::string metric_handler_name = "");
   // Any path starting with `prefix`.
   void HandlePrefix(std::string prefix, std::vector<std::string> methods, HttpHandler handler,
                     std::string metric_handler_name = "");
@@ -62,6 +66,7 @@ class Router {
     std::vector<std::string> methods;
     HttpHandler handler;
     std::string metric_name;
+    bool stream_body = false;
   };
   // The route for `path`, or nullptr.
   const Route* Find(std::string_view path) const;
@@ -88,7 +93,10 @@ class WebServer {
   uint16_t port() const;
 
  private:
+  // Handlers see req.path without the route prefix.
   void Serve(const HttpRequest& req, HttpResponse& resp);
+  // The route for a request path (with the route prefix); *rest is the path without it.
+  const Router::Route* Match(std::string_view path, std::string_view* rest) const;
   void RegisterBuiltins();
 
   WebOptions options_;

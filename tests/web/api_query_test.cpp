@@ -349,6 +349,12 @@ TEST_CASE("the API is served under --web.route-prefix", "[web][api]") {
   CHECK(r.body == R"({"status":"success","data":{"resultType":"scalar","result":[4,"2"]}})");
   CHECK(f.Get("/api/v1/query?query=1").status == 404);
   CHECK(f.Get("/prometheus/api/v1/status/buildinfo").status == 200);
+  // Handlers that read the path see it without the prefix.
+  f.Add(Labels{{"__name__", "up"}, {"job", "api"}}, {{1000, 1}});
+  auto values = f.Get("/prometheus/api/v1/label/job/values");
+  CHECK(values.status == 200);
+  CHECK(values.body == R"({"status":"success","data":["api"]})");
+  CHECK(f.Get("/prometheus/api/v1/nope").status == 404);
 }
 
 TEST_CASE("request durations are recorded by API handler", "[web][api]") {
