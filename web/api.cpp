@@ -350,6 +350,10 @@ void ApiImpl::Register(WebServer& web) {
   api("/admin/tsdb/clean_tombstones", kPostPut, &ApiImpl::AdminCleanTombstones);
   api("/admin/tsdb/snapshot", kPostPut, &ApiImpl::AdminSnapshot);
 
+  // Live import: the body is streamed, never held whole.
+  r.HandleStreaming("/api/v1/import/openmetrics", {"POST", "PUT", "OPTIONS"},
+                    Wrap(&ApiImpl::ImportOpenMetrics), "/api/v1/import/openmetrics");
+
   // /api/v1/label/<name>/values: GET only (POST gets 405, which Grafana's client takes as
   // "retry with GET").
   auto label_values = Wrap(&ApiImpl::LabelValues);

@@ -12,12 +12,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "model/labels.h"
 #include "model/sample.h"
+#include "model/status.h"
 
 namespace hearth::web {
 
@@ -128,6 +130,23 @@ struct WalReplayStatus {
   int64_t current = 0;
 };
 
+// Where POST /api/v1/import/openmetrics writes (tsdb::DB::NewImporter has this shape: samples
+// of any age, in any order, written as sealed chunks). Without one the API appends through the
+// storage's Appender, which takes recent samples only (the head refuses out-of-order and
+// too-old ones, counted as rejected).
+//
+// Thread-safety: one import uses its sink from one thread.
+class ImportSink {
+ public:
+  virtual ~ImportSink() = default;
+  // Errors with code kOutOfOrderSample, kOutOfBounds, kDuplicateSampleForTimestamp or
+  // kInvalidArgument reject this sample only; any other error ends the import.
+  virtual Status Add(const Labels& labels, int64_t t, double v) = 0;
+  virtual Status SetMetadata(std::string_view metric, const MetricMetadata& meta) = 0;
+  // Makes everything added so far durable and visible. Called at the end of an import.
+  virtual Status Flush() = 0;
+};
+
 // Everything optional: unset members read as empty.
 struct ApiSources {
   TargetRetriever* targets = nullptr;
@@ -138,6 +157,7 @@ struct ApiSources {
   std::function<RuntimeStatus()> runtime_status;    // /status/runtimeinfo
   std::function<WalReplayStatus()> wal_replay;      // /status/walreplay
   std::map<std::string, std::string> flags;         // /status/flags: every flag and its value
+  std::function<Result<std::unique_ptr<ImportSink>>()> new_import_sink;  // see ImportSink
 };
 
 }  // namespace hearth::web

@@ -180,6 +180,7 @@ Status WebServer::Start() {
   hs.listen_address = options_.listen_address;
   hs.max_connections = options_.max_connections;
   hs.read_timeout_ms = options_.read_timeout_ms;
+  hs.max_body_bytes = options_.max_body_bytes;
   hs.worker_threads = options_.worker_threads;
   hs.max_worker_threads = options_.max_worker_threads;
   hs.stream_body = [this](const HttpRequest& head) {

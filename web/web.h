@@ -26,6 +26,7 @@ struct WebOptions {
   std::string route_prefix = "/";  // from --web.route-prefix or the external URL's path
   size_t max_connections = 512;
   int64_t read_timeout_ms = 5 * 60 * 1000;
+  size_t max_body_bytes = 64 << 20;  // whole (not streamed) request bodies
   // Handler threads: `worker_threads` are started up front; more are added while all are busy
   // (a long query never delays other requests), up to `max_worker_threads`.
   int worker_threads = 4;

@@ -110,6 +110,7 @@ class ApiImpl {
   void AdminDeleteSeries(const HttpRequest&, const Form&, ApiResponse&);
   void AdminCleanTombstones(const HttpRequest&, const Form&, ApiResponse&);
   void AdminSnapshot(const HttpRequest&, const Form&, ApiResponse&);
+  void ImportOpenMetrics(const HttpRequest&, const Form&, ApiResponse&);  // web/import.cpp
   // Plain HTTP handlers.
   void Federate(const HttpRequest&, HttpResponse&);
 
