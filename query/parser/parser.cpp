@@ -29,9 +29,10 @@ namespace hearth::promql {
 namespace {
 
 // Nesting bounds keep recursion (here, in the printer, the checker and the tree's destructor)
-// well within the stack for any input.
-constexpr int kMaxNesting = 1000;  // parentheses, calls, unary operators
-constexpr int kMaxTreeDepth = 5000;
+// well within the stack for any input, sanitizer builds included (a nesting level costs about
+// 8 KB of stack under ASan). Prometheus has no such bounds; no real query comes near them.
+constexpr int kMaxNesting = 256;  // parentheses, calls, aggregations, unary operators
+constexpr int kMaxTreeDepth = 2000;
 
 struct ParseError {
   int pos;
@@ -299,6 +300,22 @@ int DurationPrecedence(Tok t) {
   }
 }
 
+// Whether a token can start an expression.
+bool CanStartExpr(Tok t) {
+  switch (t) {
+    case Tok::kNumber:
+    case Tok::kDuration:
+    case Tok::kString:
+    case Tok::kLeftParen:
+    case Tok::kLeftBrace:
+    case Tok::kAdd:
+    case Tok::kSub:
+      return true;
+    default:
+      return IsMetricIdentifier(t);
+  }
+}
+
 bool IsMinOfMaxOf(const Token& t) {
   return t.type == Tok::kMinOf || t.type == Tok::kMaxOf ||
          (t.type == Tok::kIdentifier && (t.val == "min_of" || t.val == "max_of"));
@@ -483,8 +500,10 @@ class Parser {
 
   // Seconds as a duration in milliseconds: Prometheus rounds to nanoseconds, then the engine
   // works in milliseconds (truncating).
+  // REQUIRES: |seconds| <= 2^63 / 1e9 (callers report "duration out of range" otherwise).
   static int64_t SecondsToMillis(double seconds) {
     double ns = std::round(seconds * 1e9);
+    if (!(std::abs(ns) < 9223372036854775807.0)) return 0;
     return static_cast<int64_t>(ns) / 1000000;
   }
 
@@ -515,7 +534,14 @@ class Parser {
           vm.card = cur_.type == Tok::kGroupLeft ? VectorMatching::Cardinality::kManyToOne
                                                  : VectorMatching::Cardinality::kOneToMany;
           Advance();
-          if (cur_.type == Tok::kLeftParen) vm.include = ParseGroupingLabels();
+          if (cur_.type == Tok::kLeftParen) {
+            vm.include = ParseGroupingLabels();
+          } else if (!CanStartExpr(cur_.type) && cur_.type != Tok::kFill &&
+                     cur_.type != Tok::kFillLeft && cur_.type != Tok::kFillRight) {
+            // Neither a label list nor the right-hand side: Prometheus' grammar recovers in
+            // the label list.
+            Unexpected("grouping opts", "\"(\"");
+          }
         }
       }
       if (cur_.type == Tok::kFill || cur_.type == Tok::kFillLeft ||
@@ -549,7 +575,11 @@ class Parser {
       auto* n = static_cast<NumberLiteral*>(operand.get());
       if (op.type == Tok::kSub) {
         n->value = -n->value;
-        if (n->duration_ms) n->duration_ms = -*n->duration_ms;
+        if (n->duration_ms) {
+          // A duration literal holds whole milliseconds: -0s is 0s.
+          n->duration_ms = -*n->duration_ms;
+          n->value = static_cast<double>(*n->duration_ms) / 1000.0;
+        }
       }
       n->pos.start = op.pos;
       return operand;
@@ -705,11 +735,10 @@ class Parser {
       if (type) {
         Advance();
         if (cur_.type != Tok::kString) Unexpected("label matching", "string");
-        std::string value = Unquote(cur_);
-        Advance();
-        auto m = Matcher::Make(*type, std::move(name), std::move(value));
+        auto m = Matcher::Make(*type, std::move(name), Unquote(cur_));
         if (!m.ok()) Fail(name_tok.pos, m.status().message());
         out->push_back(std::move(m).value());
+        Advance();
       } else if (name_tok.type == Tok::kString) {
         // {"metric.name"}: a quoted metric name.
         out->push_back(
@@ -726,13 +755,14 @@ class Parser {
     }
   }
 
-  // `( label, ... )` after by/without/on/ignoring/group_left/group_right.
-  std::vector<std::string> ParseGroupingLabels() {
+  // `( label, ... )` after by/without/on/ignoring/group_left/group_right. Leaves cur_ at the
+  // closing parenthesis unless `consume_close`.
+  std::vector<std::string> ParseGroupingLabels(bool consume_close = true) {
     if (cur_.type != Tok::kLeftParen) Unexpected("grouping opts", "\"(\"");
     Advance();
     std::vector<std::string> labels;
     if (cur_.type == Tok::kRightParen) {
-      Advance();
+      if (consume_close) Advance();
       return labels;
     }
     for (;;) {
@@ -757,11 +787,13 @@ class Parser {
       if (cur_.type == Tok::kRightParen) break;
       Unexpected("grouping opts", "\",\" or \")\"");
     }
-    Advance();
+    if (consume_close) Advance();
     return labels;
   }
 
-  // `( expr, ... )` of a call or an aggregation. REQUIRES: cur_ is `(`. Sets *end to the end
+  // `( expr, ... )` of a call or an aggregation. REQUIRES: cur_ is `(`. Leaves cur_ at the
+  // closing parenthesis: Prometheus' grammar reduces a call without looking further, so its
+  // errors (unknown function, ...) come before those of the next token. Sets *end to the end
   // of the closing parenthesis.
   std::vector<ExprPtr> ParseArgs(int* end, int* max_depth) {
     Advance();
@@ -774,7 +806,7 @@ class Parser {
         if (cur_.type == Tok::kComma) {
           int comma = cur_.pos;
           Advance();
-          if (cur_.type == Tok::kRightParen) {
+          if (!CanStartExpr(cur_.type)) {
             Fail(comma, "trailing commas not allowed in function call args");
           }
           continue;
@@ -784,7 +816,6 @@ class Parser {
       }
     }
     *end = cur_.end();
-    Advance();
     return args;
   }
 
@@ -795,6 +826,7 @@ class Parser {
     auto args = ParseArgs(&end, &depth);
     const FunctionSpec* f = LookupFunction(name.val);
     if (f == nullptr) Fail(name.pos, fmt::format("unknown function with name {}", QuoteGo(name.val)));
+    Advance();  // )
     auto call = std::make_unique<Call>();
     call->func = f;
     call->args = std::move(args);
@@ -820,12 +852,18 @@ class Parser {
     int end = 0;
     int depth = 0;
     auto args = ParseArgs(&end, &depth);
-    if (!modifier_first && (cur_.type == Tok::kBy || cur_.type == Tok::kWithout)) {
-      agg->without = cur_.type == Tok::kWithout;
+    bool at_close = modifier_first;
+    if (!modifier_first) {
+      // Prometheus looks one token past the arguments for a trailing by/without.
       Advance();
-      agg->grouping = ParseGroupingLabels();
-      agg->grouping_given = true;
-      end = prev_end_;
+      if (cur_.type == Tok::kBy || cur_.type == Tok::kWithout) {
+        agg->without = cur_.type == Tok::kWithout;
+        Advance();
+        agg->grouping = ParseGroupingLabels(/*consume_close=*/false);
+        agg->grouping_given = true;
+        end = cur_.end();
+        at_close = true;
+      }
     }
     --aggregation_;
     agg->pos = {op.pos, end};
@@ -838,6 +876,7 @@ class Parser {
     }
     if (want == 2) agg->param = std::move(args[0]);
     agg->expr = std::move(args[want - 1]);
+    if (at_close) Advance();
     NoteDepth(depth + 1);
     return agg;
   }
@@ -900,7 +939,11 @@ class Parser {
       auto* n = static_cast<NumberLiteral*>(operand.get());
       if (op.type == Tok::kSub) {
         n->value = -n->value;
-        if (n->duration_ms) n->duration_ms = -*n->duration_ms;
+        if (n->duration_ms) {
+          // A duration literal holds whole milliseconds: -0s is 0s.
+          n->duration_ms = -*n->duration_ms;
+          n->value = static_cast<double>(*n->duration_ms) / 1000.0;
+        }
       }
       n->pos.start = op.pos;
       return operand;
@@ -999,8 +1042,11 @@ class Parser {
     Duration d;
     if (e->kind == NodeKind::kNumberLiteral) {
       const auto& n = static_cast<const NumberLiteral&>(*e);
+      // NaN has no duration (Prometheus turns it into the smallest int64 nanoseconds).
+      if (!n.duration_ms && !(std::abs(n.value) <= 9223372036.854775807)) {
+        Fail(start, "duration out of range");
+      }
       d.ms = n.duration_ms ? *n.duration_ms : SecondsToMillis(n.value);
-      if (std::isnan(n.value)) d.ms = 0;
     } else if (DependsOnQuery(*e)) {
       d.expr = std::move(e);
       return d;
@@ -1090,6 +1136,13 @@ class Parser {
     if (!StartsDurationExpr(cur_) || cur_.type == Tok::kAdd || cur_.type == Tok::kSub) {
       Unexpected("offset", "number, duration, step(), or range()");
     }
+    if (!signs.empty() && cur_.type == Tok::kNumber) {
+      // Prometheus reports a signed number out of range at its sign.
+      double v = NumberValue(cur_);
+      if (v > 9223372036.854775807 || v < -9223372036.854775808) {
+        Fail(start, "duration out of range");
+      }
+    }
     ExprPtr arg = ParseDurationPrimary();
     for (auto it = signs.rbegin(); it != signs.rend(); ++it) arg = ApplySign(*it, std::move(arg));
     const int end = arg->pos.end;
@@ -1133,6 +1186,8 @@ class Parser {
     e->pos.end = end;
   }
 
+  // `@` followed by [+-] number or duration, start() or end(). Errors about the modifier come
+  // before errors of the token after it.
   void ParseAt(Expr* e) {
     Advance();  // @
     AtModifier kind = AtModifier::kTimestamp;
@@ -1145,7 +1200,6 @@ class Parser {
       Advance();
       if (cur_.type != Tok::kRightParen) Unexpected("@", "timestamp");
       end = cur_.end();
-      Advance();
     } else {
       bool negative = false;
       if (cur_.type == Tok::kAdd || cur_.type == Tok::kSub) {
@@ -1154,7 +1208,6 @@ class Parser {
       }
       if (cur_.type != Tok::kNumber && cur_.type != Tok::kDuration) Unexpected("@", "timestamp");
       Token lit = cur_;
-      Advance();
       double ts = lit.type == Tok::kDuration ? static_cast<double>(DurationValue(lit)) / 1000.0
                                              : NumberValue(lit);
       if (negative) ts = -ts;
@@ -1200,6 +1253,8 @@ class Parser {
     *at = kind;
     *at_ts = ts_ms;
     e->pos.end = end;
+    // Only now the next token: Prometheus applies `@ ...` without looking further.
+    Advance();
   }
 
   // ---- Type checks (Prometheus' checkAST) ----

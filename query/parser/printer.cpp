@@ -58,7 +58,7 @@ void AppendAt(std::string* out, AtModifier at, int64_t ts_ms) {
   }
 }
 
-void AppendExpr(std::string* out, const Expr& e);
+void AppendExpr(std::string* out, const Expr& e, size_t limit = std::string::npos);
 
 void AppendOffset(std::string* out, int64_t offset_ms, const ExprPtr& offset_expr) {
   if (offset_expr) {
@@ -150,7 +150,10 @@ void AppendSubquerySuffix(std::string* out, const SubqueryExpr& s) {
   AppendOffset(out, s.original_offset, s.offset_expr);
 }
 
-void AppendExpr(std::string* out, const Expr& e) {
+// Stops early (leaving a truncated string) once *out is longer than `limit`: enough for
+// Prettify to decide whether a node fits on a line without printing all of it.
+void AppendExpr(std::string* out, const Expr& e, size_t limit) {
+  if (out->size() > limit) return;
   switch (e.kind) {
     case NodeKind::kNumberLiteral: {
       const auto& n = static_cast<const NumberLiteral&>(e);
@@ -184,28 +187,28 @@ void AppendExpr(std::string* out, const Expr& e) {
     }
     case NodeKind::kSubquery: {
       const auto& s = static_cast<const SubqueryExpr&>(e);
-      AppendExpr(out, *s.expr);
+      AppendExpr(out, *s.expr, limit);
       AppendSubquerySuffix(out, s);
       break;
     }
     case NodeKind::kParen:
       *out += '(';
-      AppendExpr(out, *static_cast<const ParenExpr&>(e).expr);
+      AppendExpr(out, *static_cast<const ParenExpr&>(e).expr, limit);
       *out += ')';
       break;
     case NodeKind::kUnary: {
       const auto& u = static_cast<const UnaryExpr&>(e);
       *out += BinaryOpString(u.op);
-      AppendExpr(out, *u.expr);
+      AppendExpr(out, *u.expr, limit);
       break;
     }
     case NodeKind::kBinary: {
       const auto& b = static_cast<const BinaryExpr&>(e);
-      AppendExpr(out, *b.lhs);
+      AppendExpr(out, *b.lhs, limit);
       *out += ' ';
       AppendBinaryOp(out, b);
       *out += ' ';
-      AppendExpr(out, *b.rhs);
+      AppendExpr(out, *b.rhs, limit);
       break;
     }
     case NodeKind::kAggregate: {
@@ -213,10 +216,10 @@ void AppendExpr(std::string* out, const Expr& e) {
       AppendAggregateOp(out, a);
       *out += '(';
       if (a.param) {
-        AppendExpr(out, *a.param);
+        AppendExpr(out, *a.param, limit);
         *out += ", ";
       }
-      AppendExpr(out, *a.expr);
+      AppendExpr(out, *a.expr, limit);
       *out += ')';
       break;
     }
@@ -226,20 +229,24 @@ void AppendExpr(std::string* out, const Expr& e) {
       *out += '(';
       for (size_t i = 0; i < c.args.size(); ++i) {
         if (i > 0) *out += ", ";
-        AppendExpr(out, *c.args[i]);
+        AppendExpr(out, *c.args[i], limit);
       }
       *out += ')';
       break;
     }
     case NodeKind::kStepInvariant:
-      AppendExpr(out, *static_cast<const StepInvariantExpr&>(e).expr);
+      AppendExpr(out, *static_cast<const StepInvariantExpr&>(e).expr, limit);
       break;
   }
 }
 
 void Indent(std::string* out, int level) { out->append(static_cast<size_t>(level) * 2, ' '); }
 
-bool NeedsSplit(const Expr& e) { return Format(e).size() > kMaxCharactersPerLine; }
+bool NeedsSplit(const Expr& e) {
+  std::string s;
+  AppendExpr(&s, e, kMaxCharactersPerLine);
+  return s.size() > kMaxCharactersPerLine;
+}
 
 void AppendPretty(std::string* out, const Expr& e, int level) {
   switch (e.kind) {

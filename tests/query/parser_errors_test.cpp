@@ -102,6 +102,8 @@ const ErrorCase kErrorCases[] = {
     {"foo and bool 10", "1:5: parse error: bool modifier can only be used on comparison operators"},
     {"a - on(b) ignoring(c) d", "1:11: parse error: unexpected <ignoring>"},
     {"a + on(b) bool c", "1:11: parse error: unexpected <bool>"},
+    {"a * on(b) group_right / c",
+     R"x(1:23: parse error: unexpected <op:/> in grouping opts, expected "(")x"},
     {"a + on b", R"(1:8: parse error: unexpected identifier "b" in grouping opts, expected "(")"},
     {"a + on(b c) d",
      R"x(1:10: parse error: unexpected identifier "c" in grouping opts, expected "," or ")")x"},
@@ -193,6 +195,9 @@ const ErrorCase kErrorCases[] = {
     {"foo offset bar",
      R"x(1:12: parse error: unexpected identifier "bar" in offset, expected number, duration, step(), or range())x"},
     {"foo offset 9.5e10", "1:12: parse error: duration out of range"},
+    {"foo offset NaN", "1:12: parse error: duration out of range"},
+    {"foo offset -Inf", "1:12: parse error: duration out of range"},
+    {"foo[NaN]", "1:5: parse error: unexpected character in duration expression: 'N'"},
     {"some_metric OFFSET 1m[5m]", "1:22: parse error: no offset modifiers allowed before range"},
     {"some_metric[5m] @", "1:18: parse error: unexpected end of input in @, expected timestamp"},
     {"foo @ bar", R"(1:7: parse error: unexpected identifier "bar" in @, expected timestamp)"},
@@ -307,7 +312,18 @@ const ErrorCase kErrorCases[] = {
     {"rate(x[5m] y)", R"(1:12: parse error: unexpected identifier "y")"},
     {"rate(1 +)", R"x(1:9: parse error: unexpected ")")x"},
     {"rate(,)", R"(1:6: parse error: unexpected ",")"},
+    {R"(label_replace(x, "a", =))", "1:21: parse error: trailing commas not allowed in function call args"},
     {"a>b()", R"(1:3: parse error: unknown function with name "b")"},
+    // Prometheus reports what it can decide at a closing token before lexing what follows.
+    {"tire(d()", R"(1:6: parse error: unknown function with name "d")"},
+    {"sum by (a) () +", "1:1: parse error: no arguments for aggregate expression provided"},
+    {"sum() by (a) ~", "1:1: parse error: no arguments for aggregate expression provided"},
+    {"sum() ~", "1:7: parse error: unexpected character: '~'"},
+    {R"x(foo{a=~"("!})x", "1:5: parse error: error parsing regexp: missing ): ^(?:()$"},
+    {"foo @ NaN ~", "1:1: parse error: timestamp out of bounds for @ modifier: NaN"},
+    {"sum(x) @ end() ~",
+     "1:1: parse error: @ modifier must be preceded by an instant vector selector or range vector selector or a subquery"},
+    {"foo[5s] @ 1 @ 2 ~", "1:1: parse error: @ <timestamp> may not be set multiple times"},
     {"foo:bar()", R"(1:8: parse error: unexpected "(")"},
     {"info(rate(http_request_counter_total{}[5m]), target_info{foo=\"bar\"})",
      "1:46: parse error: expected label selectors only, got vector selector instead"},
@@ -351,17 +367,23 @@ TEST_CASE("parser bounds nesting instead of exhausting the stack", "[query][pars
 
   // A long flat chain builds a deep left-leaning tree: refused past the tree depth bound.
   std::string chain = "a";
-  for (int i = 0; i < 20000; ++i) chain += " + a";
+  for (int i = 0; i < 2000; ++i) chain += " + a";
   r = ParseExpr(chain);
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().message().find("nested too deeply") != std::string::npos);
 
-  // A realistic long chain is fine, and prints back.
+  // A realistic long chain and realistic nesting are fine, and print back.
   std::string ok = "a";
   for (int i = 0; i < 1000; ++i) ok += " or a";
   r = ParseExpr(ok);
   REQUIRE(r.ok());
   CHECK(Format(**r) == ok);
+  CHECK(ParseExpr(Prettify(**r)).ok());
+  std::string nested = "x";
+  for (int i = 0; i < 80; ++i) nested = "sum(-(" + nested + "))";
+  r = ParseExpr(nested);
+  REQUIRE(r.ok());
+  CHECK(Format(**r) == nested);
 }
 
 }  // namespace

@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -37,11 +36,42 @@ struct Eval {
   bool expect_fail = false;
 };
 
+// The expression of an eval line, or "" when the line is no eval:
+// `eval[_fail|_ordered|_warn|_info] instant at <t> <expr>` or
+// `eval... range from <t> to <t> step <d> <expr>`. Sets *fail for eval_fail.
+std::string EvalExpr(const std::string& line, bool* fail) {
+  size_t pos = 0;
+  auto word = [&]() {
+    while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t')) ++pos;
+    size_t start = pos;
+    while (pos < line.size() && line[pos] != ' ' && line[pos] != '\t') ++pos;
+    return line.substr(start, pos - start);
+  };
+  std::string cmd = word();
+  if (cmd != "eval" && cmd != "eval_fail" && cmd != "eval_ordered" && cmd != "eval_warn" &&
+      cmd != "eval_info") {
+    return "";
+  }
+  *fail = cmd == "eval_fail";
+  std::string kind = word();
+  if (kind == "instant") {
+    if (word() != "at") return "";
+    word();
+  } else if (kind == "range") {
+    if (word() != "from") return "";
+    word();
+    if (word() != "to") return "";
+    word();
+    if (word() != "step") return "";
+    word();
+  } else {
+    return "";
+  }
+  while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t')) ++pos;
+  return line.substr(pos);
+}
+
 std::vector<Eval> ReadEvals(const fs::path& dir) {
-  // `eval[_fail|_ordered|_warn|_info] instant at <t> <expr>` or
-  // `eval... range from <t> to <t> step <d> <expr>`.
-  static const std::regex kEval(
-      R"(^\s*eval(_fail|_ordered|_warn|_info)?\s+(?:instant\s+at\s+\S+|range\s+from\s+\S+\s+to\s+\S+\s+step\s+\S+)\s+(.*)$)");
   std::vector<Eval> out;
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir)) {
@@ -53,9 +83,10 @@ std::vector<Eval> ReadEvals(const fs::path& dir) {
     std::vector<std::string> lines;
     for (std::string l; std::getline(in, l);) lines.push_back(l);
     for (size_t i = 0; i < lines.size(); ++i) {
-      std::smatch m;
-      if (!std::regex_match(lines[i], m, kEval)) continue;
-      Eval ev{f.filename().string(), static_cast<int>(i + 1), m[2].str(), m[1].str() == "_fail"};
+      bool fail = false;
+      std::string expr = EvalExpr(lines[i], &fail);
+      if (expr.empty()) continue;
+      Eval ev{f.filename().string(), static_cast<int>(i + 1), expr, fail};
       for (size_t j = i + 1; j < lines.size() && !lines[j].empty() &&
                              (lines[j][0] == ' ' || lines[j][0] == '\t');
            ++j) {
@@ -69,6 +100,7 @@ std::vector<Eval> ReadEvals(const fs::path& dir) {
 
 // Why an expression of the test files is not expected to parse, or "" when it must.
 std::string UnsupportedReason(const std::string& expr, const std::string& error) {
+  // The native histogram trim operators </ and >/ lex as < or > followed by /.
   struct Rule {
     const char* error_part;
     const char* reason;
