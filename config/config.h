@@ -11,7 +11,7 @@
 // Loading is in config/load.h; rule files in config/rules.h.
 //
 // Thread-safety: plain values. The running server shares the current Config as
-// shared_ptr<const Config>.
+// shared_ptr<const Config>. Sections compare with == so a reload can tell unchanged jobs.
 
 #include <cstdint>
 #include <map>
@@ -62,12 +62,14 @@ struct BasicAuth {
   std::string username_file;
   std::string password;  // a secret: rendered as <secret>
   std::string password_file;
+  friend bool operator==(const BasicAuth&, const BasicAuth&) = default;
 };
 
 struct Authorization {
   std::string type = "Bearer";
   std::string credentials;  // a secret
   std::string credentials_file;
+  friend bool operator==(const Authorization&, const Authorization&) = default;
 };
 
 struct TlsConfig {
@@ -81,6 +83,7 @@ struct TlsConfig {
   bool insecure_skip_verify = false;
   std::string min_version;  // "", "TLS10", "TLS11", "TLS12", "TLS13"
   std::string max_version;
+  friend bool operator==(const TlsConfig&, const TlsConfig&) = default;
 };
 
 struct HttpClientConfig {
@@ -94,6 +97,7 @@ struct HttpClientConfig {
   std::map<std::string, std::vector<std::string>> proxy_connect_header;
   bool follow_redirects = true;
   bool enable_http2 = true;
+  friend bool operator==(const HttpClientConfig&, const HttpClientConfig&) = default;
 };
 
 // ---- Service discovery ----
@@ -103,6 +107,7 @@ struct FileSdConfig {
   // the directory of the config file. Each must end in .json, .yml or .yaml.
   std::vector<std::string> files;
   int64_t refresh_interval_ms = 5 * 60'000;
+  friend bool operator==(const FileSdConfig&, const FileSdConfig&) = default;
 };
 
 enum class DnsRecordType : uint8_t { kSrv, kA, kAaaa, kMx, kNs };
@@ -113,6 +118,7 @@ struct DnsSdConfig {
   DnsRecordType type = DnsRecordType::kSrv;
   int port = 0;  // required for every type but SRV
   int64_t refresh_interval_ms = 30'000;
+  friend bool operator==(const DnsSdConfig&, const DnsSdConfig&) = default;
 };
 
 // http_sd_configs: validated here, fetched by the scraper.
@@ -120,6 +126,7 @@ struct HttpSdConfig {
   std::string url;  // http or https, with a host
   int64_t refresh_interval_ms = 60'000;
   HttpClientConfig http_client;
+  friend bool operator==(const HttpSdConfig&, const HttpSdConfig&) = default;
 };
 
 // All service discoveries of one scrape job or Alertmanager set. Discovery kinds Hearth does
@@ -129,6 +136,7 @@ struct ServiceDiscoveryConfigs {
   std::vector<FileSdConfig> file_sd_configs;
   std::vector<DnsSdConfig> dns_sd_configs;
   std::vector<HttpSdConfig> http_sd_configs;
+  friend bool operator==(const ServiceDiscoveryConfigs&, const ServiceDiscoveryConfigs&) = default;
 };
 
 // ---- Global ----
@@ -159,6 +167,7 @@ struct GlobalConfig {
   bool always_scrape_classic_histograms = false;
   bool convert_classic_histograms_to_nhcb = false;
   bool extra_scrape_metrics = false;
+  friend bool operator==(const GlobalConfig&, const GlobalConfig&) = default;
 };
 
 // ---- Scraping ----
@@ -201,6 +210,7 @@ struct ScrapeConfig {
   std::vector<RelabelConfig> metric_relabel_configs;
   // Which file this job came from (the main config or a scrape_config_files match).
   std::string source_file;
+  friend bool operator==(const ScrapeConfig&, const ScrapeConfig&) = default;
 };
 
 // ---- Alerting ----
@@ -214,11 +224,13 @@ struct AlertmanagerConfig {
   std::string api_version = "v2";  // the only version Prometheus 3.x accepts
   std::vector<RelabelConfig> relabel_configs;
   std::vector<RelabelConfig> alert_relabel_configs;
+  friend bool operator==(const AlertmanagerConfig&, const AlertmanagerConfig&) = default;
 };
 
 struct AlertingConfig {
   std::vector<RelabelConfig> alert_relabel_configs;
   std::vector<AlertmanagerConfig> alertmanagers;
+  friend bool operator==(const AlertingConfig&, const AlertingConfig&) = default;
 };
 
 // ---- Remote write / read (parsed and validated; used by remote/) ----
@@ -233,12 +245,14 @@ struct QueueConfig {
   int64_t max_backoff_ms = 5'000;
   bool retry_on_http_429 = false;
   int64_t sample_age_limit_ms = 0;
+  friend bool operator==(const QueueConfig&, const QueueConfig&) = default;
 };
 
 struct MetadataConfig {
   bool send = true;
   int64_t send_interval_ms = 60'000;
   int max_samples_per_send = 2'000;
+  friend bool operator==(const MetadataConfig&, const MetadataConfig&) = default;
 };
 
 struct RemoteWriteConfig {
@@ -254,6 +268,7 @@ struct RemoteWriteConfig {
   HttpClientConfig http_client;  // enable_http2 defaults to false here, as Prometheus
   QueueConfig queue_config;
   MetadataConfig metadata_config;
+  friend bool operator==(const RemoteWriteConfig&, const RemoteWriteConfig&) = default;
 };
 
 struct RemoteReadConfig {
@@ -266,6 +281,7 @@ struct RemoteReadConfig {
   HttpClientConfig http_client;
   std::map<std::string, std::string> required_matchers;
   bool filter_external_labels = true;
+  friend bool operator==(const RemoteReadConfig&, const RemoteReadConfig&) = default;
 };
 
 // ---- Storage ----
@@ -276,6 +292,7 @@ struct StorageConfig {
   // storage.tsdb.retention (3.x); 0 = use the flags.
   int64_t retention_time_ms = 0;
   uint64_t retention_size_bytes = 0;
+  friend bool operator==(const StorageConfig&, const StorageConfig&) = default;
 };
 
 // ---- The whole file ----

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <forward_list>
 #include <map>
 
 #include <re2/re2.h>
@@ -22,6 +23,8 @@ struct RelabelRegex::Impl {
   // pattern without metacharacters matches only itself.
   enum class Fast { kNone, kAny, kLiteral } fast = Fast::kNone;
   bool is_default = false;
+  // Every match starts with this literal ("" if unknown): a cheap reject before RE2.
+  std::string prefix;
 };
 
 namespace {
@@ -89,6 +92,16 @@ Result<std::shared_ptr<const RelabelRegex::Impl>> Compile(std::string_view patte
     impl->fast = RelabelRegex::Impl::Fast::kAny;
   } else if (std::none_of(pattern.begin(), pattern.end(), IsRegexMeta)) {
     impl->fast = RelabelRegex::Impl::Fast::kLiteral;
+  } else if (pattern.find('|') == std::string_view::npos) {
+    // Conservative literal prefix: none with an alternation anywhere; a quantified last
+    // character is not part of it.
+    size_t i = 0;
+    while (i < pattern.size() && !IsRegexMeta(pattern[i])) ++i;
+    if (i > 0 && i < pattern.size() &&
+        (pattern[i] == '*' || pattern[i] == '?' || pattern[i] == '{' || pattern[i] == '+')) {
+      --i;
+    }
+    impl->prefix = std::string(pattern.substr(0, i));
   }
   return std::shared_ptr<const RelabelRegex::Impl>(std::move(impl));
 }
@@ -134,6 +147,7 @@ bool RelabelRegex::Matches(std::string_view s) const {
     case Impl::Fast::kNone:
       break;
   }
+  if (!s.starts_with(impl_->prefix)) return false;
   return impl_->re->Match(s, 0, s.size(), RE2::ANCHOR_BOTH, nullptr, 0);
 }
 
@@ -145,6 +159,7 @@ bool RelabelRegex::Match(std::string_view s, std::vector<std::string_view>* grou
     (*groups)[1] = s;
     return true;
   }
+  if (!s.starts_with(impl_->prefix)) return false;
   // RE2 wants an array of absl/re2 string pieces; std::string_view is its StringPiece here.
   std::array<re2::StringPiece, 16> small;
   std::vector<re2::StringPiece> big;
@@ -286,6 +301,153 @@ Status ValidateRelabelConfig(const RelabelConfig& c) {
 
 namespace {
 
+// A builder over views: the input Labels' bytes stay where they are and only the values that
+// relabeling writes are copied (into `arena_`). Names are kept sorted, so lookups are binary
+// searches. This is the Relabel(cfgs, Labels) fast path (metric_relabel_configs per new series,
+// target relabeling per target).
+class ViewBuilder {
+ public:
+  // Views handed out by ForEach stay valid across Set/Del (they point into the input or arena).
+  static constexpr bool kStableViews = true;
+
+  explicit ViewBuilder(const Labels& base) {
+    kv_.reserve(base.size() + 4);
+    for (const Label& l : base) kv_.emplace_back(l.name, l.value);
+  }
+
+  std::string_view Get(std::string_view name) const {
+    auto it = Find(name);
+    return it != kv_.end() && it->first == name ? it->second : std::string_view();
+  }
+  void Set(std::string_view name, std::string_view value) {
+    if (value.empty()) {
+      Del(name);
+      return;
+    }
+    std::string_view v = Own(value);
+    auto it = Find(name);
+    if (it != kv_.end() && it->first == name) {
+      it->second = v;
+    } else {
+      kv_.insert(it, {Own(name), v});
+    }
+  }
+  void Del(std::string_view name) {
+    auto it = Find(name);
+    if (it != kv_.end() && it->first == name) kv_.erase(it);
+  }
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const auto& [n, v] : kv_) f(n, v);
+  }
+  Labels Build() const {
+    // The packed form of model/labels.h: (varint len, name, varint len, value)*, sorted.
+    std::string packed;
+    size_t bytes = 0;
+    for (const auto& [n, v] : kv_) bytes += n.size() + v.size() + 4;
+    packed.reserve(bytes);
+    for (const auto& [n, v] : kv_) {
+      if (n.empty()) continue;
+      PutVarint(&packed, n.size());
+      packed += n;
+      PutVarint(&packed, v.size());
+      packed += v;
+    }
+    return Labels::FromPacked(packed);
+  }
+
+ private:
+  using Vec = std::vector<std::pair<std::string_view, std::string_view>>;
+  Vec::iterator Find(std::string_view name) {
+    return std::lower_bound(kv_.begin(), kv_.end(), name,
+                            [](const auto& p, std::string_view n) { return p.first < n; });
+  }
+  Vec::const_iterator Find(std::string_view name) const {
+    return std::lower_bound(kv_.begin(), kv_.end(), name,
+                            [](const auto& p, std::string_view n) { return p.first < n; });
+  }
+  std::string_view Own(std::string_view s) { return arena_.emplace_front(s); }
+  static void PutVarint(std::string* out, size_t v) {
+    while (v >= 0x80) {
+      out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    out->push_back(static_cast<char>(v));
+  }
+
+  Vec kv_;
+  std::forward_list<std::string> arena_;  // stable addresses; no allocation until used
+};
+
+
+// Unicode-aware case mapping for the common alphabets (Go's strings.ToLower/ToUpper map every
+// cased letter): ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic. Other code points and
+// invalid UTF-8 bytes are copied unchanged.
+uint32_t MapCase(uint32_t c, bool upper) {
+  if (!upper) {
+    if (c == 0x130) return 'i';  // İ
+    if (c >= 'A' && c <= 'Z') return c + 32;
+    if ((c >= 0xC0 && c <= 0xDE && c != 0xD7)) return c + 32;
+    if (c >= 0x100 && c <= 0x137 && c % 2 == 0) return c + 1;
+    if (c >= 0x139 && c <= 0x148 && c % 2 == 1) return c + 1;
+    if (c >= 0x14A && c <= 0x177 && c % 2 == 0) return c + 1;
+    if (c == 0x178) return 0xFF;
+    if (c >= 0x179 && c <= 0x17E && c % 2 == 1) return c + 1;
+    if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 32;
+    if (c >= 0x410 && c <= 0x42F) return c + 32;
+    if (c >= 0x400 && c <= 0x40F) return c + 80;
+    return c;
+  }
+  if (c == 0x131) return 'I';  // ı
+  if (c == 0xB5) return 0x39C;  // µ
+  if (c >= 'a' && c <= 'z') return c - 32;
+  if (c >= 0xE0 && c <= 0xFE && c != 0xF7) return c - 32;
+  if (c == 0xFF) return 0x178;
+  if (c >= 0x101 && c <= 0x137 && c % 2 == 1) return c - 1;
+  if (c >= 0x13A && c <= 0x148 && c % 2 == 0) return c - 1;
+  if (c >= 0x14B && c <= 0x177 && c % 2 == 1) return c - 1;
+  if (c >= 0x17A && c <= 0x17E && c % 2 == 0) return c - 1;
+  if (c >= 0x3B1 && c <= 0x3CB && c != 0x3C2) return c - 32;
+  if (c == 0x3C2) return 0x3A3;  // final sigma
+  if (c >= 0x430 && c <= 0x44F) return c - 32;
+  if (c >= 0x450 && c <= 0x45F) return c - 80;
+  return c;
+}
+
+std::string CaseMap(std::string_view in, bool upper) {
+  std::string out;
+  out.reserve(in.size());
+  const auto* u = reinterpret_cast<const unsigned char*>(in.data());
+  size_t i = 0;
+  while (i < in.size()) {
+    unsigned char b = u[i];
+    if (b < 0x80) {
+      out += static_cast<char>(upper ? ((b >= 'a' && b <= 'z') ? b - 32 : b)
+                                     : ((b >= 'A' && b <= 'Z') ? b + 32 : b));
+      ++i;
+      continue;
+    }
+    // Two-byte sequences cover every alphabet mapped above.
+    if ((b & 0xE0) == 0xC0 && i + 1 < in.size() && (u[i + 1] & 0xC0) == 0x80) {
+      uint32_t c = (uint32_t(b & 0x1F) << 6) | (u[i + 1] & 0x3F);
+      if (c >= 0x80) {
+        uint32_t m = MapCase(c, upper);
+        if (m < 0x80) {
+          out += static_cast<char>(m);
+        } else {
+          out += static_cast<char>(0xC0 | (m >> 6));
+          out += static_cast<char>(0x80 | (m & 0x3F));
+        }
+        i += 2;
+        continue;
+      }
+    }
+    out += static_cast<char>(b);
+    ++i;
+  }
+  return out;
+}
+
 // One relabel step. Scratch buffers live in `s` so a run over many configs allocates little.
 struct Scratch {
   std::string joined;
@@ -293,9 +455,20 @@ struct Scratch {
   std::string target;
   std::string value;
   std::vector<std::pair<std::string, std::string>> snapshot;
+  std::vector<std::pair<std::string_view, std::string_view>> view_snapshot;
 };
 
-bool Step(const RelabelConfig& cfg, LabelsBuilder& lb, Scratch& s) {
+template <typename Builder>
+constexpr bool StableViews() {
+  if constexpr (requires { Builder::kStableViews; }) {
+    return Builder::kStableViews;
+  } else {
+    return false;
+  }
+}
+
+template <typename Builder>
+bool Step(const RelabelConfig& cfg, Builder& lb, Scratch& s) {
   using A = RelabelAction;
   // The joined source values. A single source label is viewed in place when the action does
   // not write before reading it (every action below copies what it writes first).
@@ -340,11 +513,11 @@ bool Step(const RelabelConfig& cfg, LabelsBuilder& lb, Scratch& s) {
       return true;
     }
     case A::kLowercase:
-      s.value = ToLowerAscii(val);
+      s.value = CaseMap(val, /*upper=*/false);
       lb.Set(cfg.target_label, s.value);
       return true;
     case A::kUppercase:
-      s.value = ToUpperAscii(val);
+      s.value = CaseMap(val, /*upper=*/true);
       lb.Set(cfg.target_label, s.value);
       return true;
     case A::kHashMod: {
@@ -356,13 +529,22 @@ bool Step(const RelabelConfig& cfg, LabelsBuilder& lb, Scratch& s) {
       return true;
     }
     case A::kLabelMap: {
-      s.snapshot.clear();
-      lb.ForEach([&](std::string_view n, std::string_view v) { s.snapshot.emplace_back(n, v); });
-      for (const auto& [name, value] : s.snapshot) {
-        if (!cfg.regex.Match(name, &s.groups)) continue;
+      // Iterate over a snapshot: the loop adds labels. The DFA answers most names; submatches
+      // are extracted only for those that match.
+      auto map_one = [&](std::string_view name, std::string_view value) {
+        if (!cfg.regex.Matches(name) || !cfg.regex.Match(name, &s.groups)) return;
         s.target.clear();
         cfg.regex.Expand(cfg.replacement, s.groups, &s.target);
         lb.Set(s.target, value);
+      };
+      if constexpr (StableViews<Builder>()) {
+        s.view_snapshot.clear();
+        lb.ForEach([&](std::string_view n, std::string_view v) { s.view_snapshot.emplace_back(n, v); });
+        for (const auto& [name, value] : s.view_snapshot) map_one(name, value);
+      } else {
+        s.snapshot.clear();
+        lb.ForEach([&](std::string_view n, std::string_view v) { s.snapshot.emplace_back(n, v); });
+        for (const auto& [name, value] : s.snapshot) map_one(name, value);
       }
       return true;
     }
@@ -373,12 +555,13 @@ bool Step(const RelabelConfig& cfg, LabelsBuilder& lb, Scratch& s) {
       lb.ForEach([&](std::string_view n, std::string_view) {
         if (cfg.regex.Matches(n) == drop_matching) s.snapshot.emplace_back(n, "");
       });
-      for (const auto& p : s.snapshot) lb.Del(p.first);
+      for (const auto& p : s.snapshot) lb.Del(p.first);  // few: copies are cheap here
       return true;
     }
   }
   return true;
 }
+
 
 }  // namespace
 
@@ -392,8 +575,11 @@ bool Relabel(std::span<const RelabelConfig> cfgs, LabelsBuilder& lb) {
 
 std::optional<Labels> Relabel(std::span<const RelabelConfig> cfgs, const Labels& in) {
   if (cfgs.empty()) return in;
-  LabelsBuilder lb(in);
-  if (!Relabel(cfgs, lb)) return std::nullopt;
+  ViewBuilder lb(in);
+  Scratch s;
+  for (const RelabelConfig& cfg : cfgs) {
+    if (!Step(cfg, lb, s)) return std::nullopt;
+  }
   return lb.Build();
 }
 

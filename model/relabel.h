@@ -85,6 +85,7 @@ struct RelabelConfig {
   std::string target_label;
   std::string replacement = "$1";
   RelabelAction action = RelabelAction::kReplace;
+  friend bool operator==(const RelabelConfig&, const RelabelConfig&) = default;
 };
 
 // Prometheus' relabel.Config.Validate, with its wording, e.g.

@@ -290,6 +290,19 @@ struct HttpClient::Impl {
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
   std::string conn_key;
   beast::flat_buffer buffer;
+  // While connecting: what Cancel() must abort (owned by the Connect coroutine frame).
+  tcp::resolver* resolving = nullptr;
+  beast::tcp_stream* connecting = nullptr;
+  bool cancelled = false;
+
+  void Cancel() {
+    cancelled = true;
+    error_code ec;
+    if (resolving) resolving->cancel();
+    if (connecting) connecting->socket().close(ec);
+    if (tls) beast::get_lowest_layer(*tls).socket().close(ec);
+    if (tcp) tcp->socket().close(ec);
+  }
 
   void Close() {
     error_code ec;
@@ -353,9 +366,12 @@ struct HttpClient::Impl {
       }
     });
     error_code ec;
+    resolving = &resolver;
     auto results = co_await resolver.async_resolve(dial.host, dial.port,
                                                    net::redirect_error(net::use_awaitable, ec));
+    resolving = nullptr;
     timer.cancel();
+    if (cancelled) co_return Status(StatusCode::kCancelled, "context canceled");
     if (timed_out) {
       co_return Status(StatusCode::kDeadlineExceeded,
                        fmt::format("Get {}: context deadline exceeded", QuoteGo(url_text)));
@@ -371,7 +387,10 @@ struct HttpClient::Impl {
     beast::tcp_stream stream(ex);
     stream.expires_at(deadline);
     tcp::endpoint ep;
+    connecting = &stream;
     ep = co_await stream.async_connect(results, net::redirect_error(net::use_awaitable, ec));
+    connecting = nullptr;
+    if (cancelled) co_return Status(StatusCode::kCancelled, "context canceled");
     if (ec) {
       if (ec == beast::error::timeout) {
         co_return Status(StatusCode::kDeadlineExceeded,
@@ -417,6 +436,7 @@ struct HttpClient::Impl {
                                     net::redirect_error(net::use_awaitable, ec));
       if (ec) {
         Close();
+        if (cancelled) co_return Status(StatusCode::kCancelled, "context canceled");
         if (ec == beast::error::timeout) {
           co_return Status(StatusCode::kDeadlineExceeded,
                            fmt::format("Get {}: context deadline exceeded", QuoteGo(url_text)));
@@ -461,6 +481,7 @@ struct HttpClient::Impl {
   }
 
   net::awaitable<Result<FetchResult>> Get(Url url, const FetchOptions& opts) {
+    cancelled = false;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts.timeout_ms);
     std::string first_url = url.ToString();
     Status auth_st;
@@ -506,6 +527,7 @@ struct HttpClient::Impl {
       }
       if (ec) {
         Close();
+        if (cancelled) co_return Status(StatusCode::kCancelled, "context canceled");
         if (ec == beast::error::timeout) {
           co_return Status(StatusCode::kDeadlineExceeded,
                            fmt::format("Get {}: context deadline exceeded", QuoteGo(url_text)));
@@ -564,6 +586,8 @@ HttpClient::HttpClient(net::any_io_executor executor, std::shared_ptr<const Clie
 HttpClient::~HttpClient() { impl_->Close(); }
 
 void HttpClient::Close() { impl_->Close(); }
+
+void HttpClient::Cancel() { impl_->Cancel(); }
 
 net::awaitable<Result<FetchResult>> HttpClient::Get(const Url& url, const FetchOptions& options) {
   return impl_->Get(url, options);

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "cmd/common/build_info.h"
+#include "cmd/hearthctl/check_cmd.h"
 #include "cmd/hearthctl/query_cmd.h"
 
 namespace hearth {
@@ -34,6 +35,18 @@ std::vector<Command> Commands() {
       {{"query", "labels"}, "[<flags>] <server> <name>",
        "Run labels query: the values of label <name>. --match, --start, --end.",
        ctl::QueryLabelsCommand},
+      {{"check", "config"},
+       "[<flags>] <config-files>...",
+       "Check if the config files are valid or not.",
+       [](const std::vector<std::string>& a) {
+         return ctl::RunCheckConfig(a, {.validate_expr = ctl::DefaultExprValidator()});
+       }},
+      {{"check", "rules"},
+       "[<flags>] <rule-files>...",
+       "Check if the rule files are valid or not.",
+       [](const std::vector<std::string>& a) {
+         return ctl::RunCheckRules(a, {.validate_expr = ctl::DefaultExprValidator()});
+       }},
   };
 }
 

@@ -95,8 +95,11 @@ class HttpClient {
   // body over the limit are errors (kDeadlineExceeded, kResourceExhausted, kUnavailable).
   boost::asio::awaitable<Result<FetchResult>> Get(const Url& url, const FetchOptions& options);
 
-  // Closes the keep-alive connection (if any). Call on the client's strand.
+  // Closes the keep-alive connection (if any). Call on the client's strand, never while a
+  // Get is in progress.
   void Close();
+  // Aborts a Get in progress (it then fails soon with an error). Call on the client's strand.
+  void Cancel();
 
   struct Impl;
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "cmd/common/default_config.h"
 #include "config/load.h"
 #include "tests/config/test_util.h"
 
@@ -400,6 +401,26 @@ TEST_CASE("bad configs fail naming file, line and column in Prometheus' words", 
   }
 }
 
+TEST_CASE("block-style relabel values with YAML indicators load", "[config]") {
+  Config c = MustLoad(R"(
+scrape_configs:
+  - job_name: k
+    relabel_configs:
+      - source_labels: [__meta_scheme]
+        regex: (https?)
+        target_label: __scheme__
+      - source_labels: [__address__, __meta_port]
+        regex: (.+?)(\:\d+)?;(\d+)
+        replacement: $1:$3
+        target_label: __address__
+)");
+  const auto& r = c.scrape_configs[0].relabel_configs;
+  REQUIRE(r.size() == 2);
+  CHECK(r[0].regex.pattern() == "(https?)");
+  CHECK(r[1].regex.pattern() == R"((.+?)(\:\d+)?;(\d+))");
+  CHECK(r[1].replacement == "$1:$3");
+}
+
 TEST_CASE("a null value reads as the zero value, as in go-yaml", "[config]") {
   Config c = MustLoad(
       "global:\n  scrape_interval:\nrule_files:\nscrape_configs:\n  - job_name: a\n"
@@ -541,4 +562,35 @@ TEST_CASE("sizes parse as powers of 1024", "[config]") {
   CHECK_FALSE(hearth::ParseBase2Bytes("-1MB").ok());
   CHECK(hearth::FormatBase2Bytes(10 * 1024 * 1024) == "10MiB");
   CHECK(hearth::FormatBase2Bytes(1000) == "1000B");
+}
+
+TEST_CASE("hearth's embedded default configuration loads", "[config]") {
+  Config c = MustLoad(hearth::kDefaultConfigYaml);
+  CHECK(c.global.scrape_interval_ms == 15'000);
+  CHECK(c.global.evaluation_interval_ms == 15'000);
+  REQUIRE(c.scrape_configs.size() == 1);
+  CHECK(c.scrape_configs[0].job_name == "prometheus");
+  REQUIRE(c.alerting.alertmanagers.size() == 1);
+  CHECK(c.alerting.alertmanagers[0].service_discovery.static_configs[0].targets.empty());
+  CHECK(c.rule_files.empty());
+}
+
+TEST_CASE("errors without a file name give line and column only", "[config]") {
+  auto c = LoadConfigString("global:\n  bogus: 1\n");
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().message() ==
+        "parsing YAML: 2:3: field bogus not found in type config.GlobalConfig");
+}
+
+TEST_CASE("config sections compare equal when unchanged across reloads", "[config]") {
+  const char* yaml =
+      "scrape_configs:\n  - job_name: a\n    relabel_configs: [{target_label: x, replacement: "
+      "y}]\n    static_configs: [{targets: ['h:1']}]\n  - job_name: b\n";
+  Config one = MustLoad(yaml);
+  Config two = MustLoad(yaml);
+  CHECK(one.scrape_configs == two.scrape_configs);
+  CHECK(one.global == two.global);
+  Config changed = MustLoad(std::string(yaml) + "    scrape_interval: 5s\n");
+  CHECK(changed.scrape_configs[0] == one.scrape_configs[0]);
+  CHECK_FALSE(changed.scrape_configs[1] == one.scrape_configs[1]);
 }

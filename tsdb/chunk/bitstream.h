@@ -64,6 +64,20 @@ class BitWriter {
   }
   // Heap bytes held.
   size_t MemoryBytes() const { return cap_; }
+  // Raw state, for checkpoints: whole bytes, and the pending bits (< 8) in the low bits of acc.
+  std::string_view whole_bytes() const {
+    return {reinterpret_cast<const char*>(buf_.get()), size_};
+  }
+  uint64_t pending_bits() const { return acc_; }
+  int pending_count() const { return nacc_; }
+  // REQUIRES: nacc < 8 and acc < 2^nacc.
+  void Restore(std::string_view bytes, uint64_t acc, int nacc) {
+    Reallocate(static_cast<uint32_t>(bytes.size()));
+    if (!bytes.empty()) std::memcpy(buf_.get(), bytes.data(), bytes.size());
+    size_ = static_cast<uint32_t>(bytes.size());
+    acc_ = acc;
+    nacc_ = nacc;
+  }
   // Drops spare capacity (for streams that will not grow much more).
   void ShrinkToFit() {
     if (cap_ == size_) return;

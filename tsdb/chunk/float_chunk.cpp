@@ -231,6 +231,63 @@ size_t FloatEncoder::ByteSize() const {
   return 2 + UvarintLen(count_) + UvarintLen(ZigZag(t0_)) + bw_.ByteCount();
 }
 
+void FloatEncoder::SaveState(std::string* out) const {
+  out->push_back(static_cast<char>(params_.ToByte()));
+  PutUvarint(out, count_);
+  PutVarint(out, t0_);
+  PutVarint(out, prev_t_);
+  PutVarint(out, prev_delta_);
+  PutUvarint(out, prev_bits_);
+  PutVarint(out, int_n_);
+  PutVarint(out, int_delta_);
+  out->push_back(static_cast<char>(lead_));
+  out->push_back(static_cast<char>(trail_));
+  out->push_back(static_cast<char>(int_state_ ? 1 : 0));
+  const std::string_view bytes = bw_.whole_bytes();
+  PutUvarint(out, bytes.size());
+  out->append(bytes);
+  out->push_back(static_cast<char>(bw_.pending_count()));
+  out->push_back(static_cast<char>(bw_.pending_bits()));
+}
+
+Result<FloatEncoder> FloatEncoder::LoadState(std::string_view* in) {
+  auto bad = [](std::string_view what) {
+    return Errorf(StatusCode::kCorruption, "open chunk state: bad {}", what);
+  };
+  if (in->empty()) return bad("parameters");
+  auto params = FloatParams::FromByte(static_cast<uint8_t>((*in)[0]));
+  if (!params) return bad("parameters");
+  in->remove_prefix(1);
+  FloatEncoder e(*params);
+  uint64_t count, bits, nbytes;
+  if (!GetUvarint(in, &count) || count > kMaxSamples) return bad("count");
+  if (!GetVarint(in, &e.t0_) || !GetVarint(in, &e.prev_t_) || !GetVarint(in, &e.prev_delta_) ||
+      !GetUvarint(in, &bits) || !GetVarint(in, &e.int_n_) || !GetVarint(in, &e.int_delta_)) {
+    return bad("fields");
+  }
+  if (in->size() < 3) return bad("window");
+  e.count_ = static_cast<uint16_t>(count);
+  e.prev_bits_ = bits;
+  e.lead_ = static_cast<uint8_t>((*in)[0]);
+  e.trail_ = static_cast<uint8_t>((*in)[1]);
+  e.int_state_ = (*in)[2] != 0;
+  in->remove_prefix(3);
+  if (e.lead_ != 0xff && (e.lead_ > 31 || e.lead_ + e.trail_ >= 64)) return bad("window");
+  if (!GetUvarint(in, &nbytes) || nbytes > in->size() || nbytes > (1u << 20)) {
+    return bad("stream length");
+  }
+  std::string_view bytes = in->substr(0, nbytes);
+  in->remove_prefix(nbytes);
+  if (in->size() < 2) return bad("pending bits");
+  const int nacc = static_cast<uint8_t>((*in)[0]);
+  const uint64_t acc = static_cast<uint8_t>((*in)[1]);
+  in->remove_prefix(2);
+  if (nacc >= 8 || acc >= (uint64_t{1} << nacc)) return bad("pending bits");
+  if ((count == 0) != (nbytes == 0 && nacc == 0)) return bad("count");
+  e.bw_.Restore(bytes, acc, nacc);
+  return e;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Decoder
 

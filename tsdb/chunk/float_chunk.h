@@ -80,6 +80,12 @@ class FloatEncoder {
   size_t MemoryBytes() const { return bw_.MemoryBytes(); }
   void ShrinkToFit() { bw_.ShrinkToFit(); }
 
+  // The encoder's whole state (for head checkpoints, FORMAT.md section 5), so an open chunk
+  // resumes without re-encoding its samples. LoadState checks the state is self-consistent
+  // (kCorruption otherwise) and advances *in.
+  void SaveState(std::string* out) const;
+  static Result<FloatEncoder> LoadState(std::string_view* in);
+
  private:
   void WriteSigned(int64_t x, bool zero_code);
   void WriteXor(uint64_t bits);
