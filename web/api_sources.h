@@ -145,6 +145,9 @@ class ImportSink {
   virtual Status SetMetadata(std::string_view metric, const MetricMetadata& meta) = 0;
   // Makes everything added so far durable and visible. Called at the end of an import.
   virtual Status Flush() = 0;
+  // After Flush: how many samples were actually written, when the sink drops some silently
+  // (older than the retention time, duplicate timestamps). nullopt: all accepted ones.
+  virtual std::optional<uint64_t> Written() const { return std::nullopt; }
 };
 
 // Everything optional: unset members read as empty.

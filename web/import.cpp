@@ -141,7 +141,18 @@ class OpenMetricsImport {
 
   Status Finish() {
     for (const auto& [family, meta] : meta_) HEARTH_RETURN_IF_ERROR(sink_.SetMetadata(family, meta));
-    return sink_.Flush();
+    HEARTH_RETURN_IF_ERROR(sink_.Flush());
+    if (auto written = sink_.Written(); written && *written < imported_) {
+      uint64_t dropped = imported_ - *written;
+      imported_ = *written;
+      rejected_ += dropped;
+      if (errors_.size() < kMaxErrors) {
+        errors_.push_back({0, fmt::format("{} samples were not written: older than the retention "
+                                          "time or repeating a timestamp",
+                                          dropped)});
+      }
+    }
+    return Status::Ok();
   }
 
   void WriteResult(JsonWriter& w) const {

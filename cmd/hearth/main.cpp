@@ -20,6 +20,9 @@
 #include "cmd/common/flags.h"
 #include "model/log.h"
 #include "model/metrics.h"
+#include "query/engine.h"
+#include "tsdb/tsdb.h"
+#include "web/api.h"
 #include "web/web.h"
 
 namespace hearth {
@@ -220,7 +223,84 @@ int Run(int argc, char** argv) {
   wo.route_prefix = flags.GetString("web.route-prefix");
   wo.max_connections = static_cast<size_t>(flags.GetInt("web.max-connections"));
   wo.read_timeout_ms = flags.GetDurationMs("web.read-timeout");
+
+  // ---- API v1 (issue 6). Opens the TSDB and the PromQL engine for it: when the composition
+  // root opens them itself, keep only the ApiOptions/ApiSources/Api part and pass its storage
+  // and engine in. `api->Register(web)` below is the only other line.
+  auto external = web::ResolveExternalUrl(flags.GetString("web.external-url"),
+                                          flags.GetString("web.route-prefix"), wo.listen_address);
+  if (!external.ok()) {
+    logger.Error("parse external URL", {{"err", external.status().message()}});
+    return 2;
+  }
+  wo.route_prefix = external->route_prefix;
+  RealClock clock;
+  tsdb::Options topts(flags.GetString("storage.tsdb.path"), clock, registry,
+                      logger.With({{"component", "tsdb"}}));
+  int64_t retention_ms = flags.GetDurationMs("storage.tsdb.retention.time");
+  int64_t retention_bytes = flags.GetBytes("storage.tsdb.retention.size");
+  topts.retention_time_ms = retention_ms > 0 || retention_bytes > 0 ? retention_ms
+                                                                     : 15 * kMillisPerDay;
+  topts.retention_size_bytes = static_cast<uint64_t>(retention_bytes);
+  auto db = tsdb::OpenDB(topts);
+  if (!db.ok()) {
+    logger.Error("Opening storage failed", {{"err", db.status().message()}});
+    return 1;
+  }
+  promql::EngineOptions eo;
+  eo.lookback_delta_ms = flags.GetDurationMs("query.lookback-delta");
+  eo.timeout_ms = flags.GetDurationMs("query.timeout");
+  eo.max_samples = flags.GetInt("query.max-samples");
+  eo.max_concurrency = static_cast<int>(flags.GetInt("query.max-concurrency"));
+  eo.registry = &registry;
+  eo.logger = logger.With({{"component", "query engine"}});
+  promql::Engine engine(eo);
+  auto query_engine = web::NewQueryEngine(engine);
+  web::ApiOptions ao;
+  ao.enable_admin_api = flags.GetBool("web.enable-admin-api");
+  ao.cors_origin = flags.GetString("web.cors.origin");
+  ao.lookback_delta_ms = eo.lookback_delta_ms;
+  ao.build_info = {kCompatVersion, kRevision, kBranch, "hearth", kBuildDate,
+                   std::string("g++ ") + __VERSION__};
+  ao.start_time_ms = clock.NowMs();
+  web::ApiSources sources;
+  sources.flags = flags.Values();
+  sources.config_yaml = [yaml = config->yaml] { return yaml; };
+  sources.runtime_status = [&flags, t = clock.NowMs()] {
+    web::RuntimeStatus st;
+    st.last_config_time_ms = t / 1000 * 1000;
+    st.storage_retention = flags.IsSet("storage.tsdb.retention.time")
+                               ? flags.GetString("storage.tsdb.retention.time")
+                               : std::string("15d");
+    return st;
+  };
+  class DbImportSink final : public web::ImportSink {
+   public:
+    explicit DbImportSink(std::unique_ptr<tsdb::Importer> imp) : imp_(std::move(imp)) {}
+    Status Add(const Labels& l, int64_t t, double v) override { return imp_->Add(l, t, v); }
+    Status SetMetadata(std::string_view m, const MetricMetadata& md) override {
+      return imp_->SetMetadata(m, md);
+    }
+    Status Flush() override { return imp_->Flush(); }
+    std::optional<uint64_t> Written() const override { return imp_->samples_written(); }
+
+   private:
+    std::unique_ptr<tsdb::Importer> imp_;
+  };
+  sources.new_import_sink = [&db]() -> Result<std::unique_ptr<web::ImportSink>> {
+    HEARTH_ASSIGN_OR_RETURN(auto imp, (*db)->NewImporter(size_t{1} << 21));
+    return std::unique_ptr<web::ImportSink>(std::make_unique<DbImportSink>(std::move(imp)));
+  };
+  auto api = web::Api::Make(ao, **db, *query_engine, std::move(sources), clock,
+                            logger.With({{"component", "api"}}));
+  if (!api.ok()) {
+    logger.Error(api.status().message());
+    return 2;
+  }
+  // ---- end of API v1 wiring.
+
   web::WebServer web(wo, registry, logger.With({{"component", "web"}}));
+  (*api)->Register(web);
   web.SetQuitHandler([] { kill(getpid(), SIGTERM); });
   web.SetReloadHandler([&logger] {
     logger.Info("Reloading configuration requested over HTTP");
@@ -247,6 +327,9 @@ int Run(int argc, char** argv) {
   }
   web.SetReady(false);
   web.Stop();
+  if (Status st = (*db)->Close(); !st.ok()) {
+    logger.Error("Error stopping storage", {{"err", st.message()}});
+  }
   logger.Info("See you next time!");
   return 0;
 }

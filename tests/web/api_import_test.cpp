@@ -181,6 +181,8 @@ class PickySink final : public web::ImportSink {
     flushed = true;
     return Status::Ok();
   }
+  std::optional<uint64_t> Written() const override { return written; }
+  std::optional<uint64_t> written;
   int added = 0;
   bool flushed = false;
 
@@ -193,9 +195,11 @@ class PickySink final : public web::ImportSink {
 TEST_CASE("import writes through the configured sink", "[web][api][import]") {
   PickySink* last = nullptr;
   bool fail = false;
+  std::optional<uint64_t> src_written;
   web::ApiSources src;
   src.new_import_sink = [&]() -> Result<std::unique_ptr<web::ImportSink>> {
     auto s = std::make_unique<PickySink>(fail);
+    s->written = src_written;
     last = s.get();
     return std::unique_ptr<web::ImportSink>(std::move(s));
   };
@@ -208,6 +212,15 @@ TEST_CASE("import writes through the configured sink", "[web][api][import]") {
   CHECK(d["errors"][0]["error"] == "{__name__=\"x\"}: out of bounds");
   REQUIRE(last != nullptr);
   CHECK(last->flushed);
+  // A sink that drops samples silently (retention) reports how many it wrote.
+  src_written = 2;
+  auto partly = Data(Import(f, "x 1 1700000000\nx 2 1700000001\nx 3 1700000002\n# EOF\n"));
+  CHECK(partly["samplesImported"] == 2);
+  CHECK(partly["samplesRejected"] == 1);
+  CHECK(partly["errors"][0]["line"] == 0);
+  CHECK(partly["errors"][0]["error"] == "1 samples were not written: older than the retention "
+                                        "time or repeating a timestamp");
+  src_written.reset();
   fail = true;
   auto bad = Import(f, "x 1 1700000000\n# EOF\n");
   CHECK(bad.status == 500);
