@@ -3,8 +3,9 @@
 // timestamps as seconds with three decimals, scalar and string result times as encoding/json
 // floats, scalar values always in 'f' format.
 
+#include "web/api_encode.h"
+
 #include "model/format.h"
-#include "web/internal/api_impl.h"
 
 namespace hearth::web {
 namespace {

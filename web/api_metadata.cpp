@@ -111,7 +111,9 @@ void ApiImpl::Series(const HttpRequest& req, const Form& form, ApiResponse& resp
   std::vector<Labels> series;
   std::vector<std::string> warnings;
   for (const Matchers& ms : *sets) {
-    auto set = (*querier)->Select(sets->size() > 1, hints, ms);
+    // Sorted even for one selector (Prometheus' storage happens to return series sorted; clients
+    // and `limit` truncation count on a stable order).
+    auto set = (*querier)->Select(true, hints, ms);
     while (set->Next()) series.push_back(set->At().labels());
     if (Status st = set->status(); !st.ok()) return FailQuery(resp, st);
     for (auto& w : set->Warnings()) warnings.push_back(std::move(w));

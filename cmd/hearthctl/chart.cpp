@@ -243,6 +243,10 @@ std::string GuessUnit(const std::string& query) {
     base = "B";
   } else if (query.find("_seconds") != std::string::npos) {
     base = "s";
+  } else if (query.find("_celsius") != std::string::npos) {
+    base = "°C";
+  } else if (query.find("_percent") != std::string::npos) {
+    base = "%";
   }
   bool per_second = query.find("rate(") != std::string::npos ||
                     query.find("deriv(") != std::string::npos;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -20,6 +21,10 @@
 #include "model/duration.h"
 #include "model/format.h"
 #include "model/strutil.h"
+#include "query/engine.h"
+#include "query/parser/parser.h"
+#include "tsdb/tsdb.h"
+#include "web/api_encode.h"
 
 namespace hearth::ctl {
 namespace {
@@ -355,13 +360,135 @@ Result<ApiClient> Connect(const Common& c) {
   return ApiClient::Make(c.server, std::move(headers), c.flags.GetDurationMs("timeout"));
 }
 
-int DataDirUnavailable(const Common& c) {
-  std::fprintf(stderr,
-               "hearthctl: error: --data-dir %s: querying a data directory needs the TSDB "
-               "engine, which this build does not include yet; query a running server instead\n",
-               c.flags.GetString("data-dir").c_str());
-  return 1;
+// A data directory opened read-only and queried in-process: the same answers a server gives,
+// built with the API's own JSON encoder so that the output code is shared.
+class LocalSource {
+ public:
+  static Result<std::unique_ptr<LocalSource>> Open(const std::string& dir) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+      return Errorf(StatusCode::kNotFound, "--data-dir {}: not a directory", dir);
+    }
+    auto src = std::unique_ptr<LocalSource>(new LocalSource());
+    tsdb::Options o(dir, src->clock_, src->registry_);
+    o.read_only = true;
+    o.background_maintenance = false;
+    o.checkpoint_on_close = false;
+    o.retention_time_ms = 0;  // never delete anything
+    auto db = tsdb::OpenDB(o);
+    if (!db.ok()) return db.status().WithPrefix("--data-dir " + dir);
+    src->db_ = std::move(db).value();
+    src->engine_ = std::make_unique<promql::Engine>(promql::EngineOptions{});
+    return src;
+  }
+  ~LocalSource() {
+    if (db_) (void)db_->Close();
+  }
+
+  Result<ApiReply> Instant(const std::string& query, int64_t t) {
+    return QueryReply(engine_->Instant(*db_, query, t));
+  }
+  Result<ApiReply> Range(const std::string& query, int64_t start, int64_t end, int64_t step) {
+    return QueryReply(engine_->Range(*db_, query, start, end, step));
+  }
+  Result<ApiReply> Series(const std::vector<std::string>& selectors, int64_t start,
+                          int64_t end) {
+    HEARTH_ASSIGN_OR_RETURN(auto sets, Selectors(selectors));
+    HEARTH_ASSIGN_OR_RETURN(auto q, db_->NewQuerier(start, end));
+    storage::SelectHints hints;
+    hints.start = start;
+    hints.end = end;
+    hints.func = "series";
+    std::vector<Labels> all;
+    for (const auto& ms : sets) {
+      auto set = q->Select(true, hints, ms);
+      while (set->Next()) all.push_back(set->At().labels());
+      HEARTH_RETURN_IF_ERROR(set->status());
+    }
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    std::string text;
+    web::JsonWriter w(&text);
+    w.BeginArray();
+    for (const Labels& l : all) w.LabelSet(l);
+    w.EndArray();
+    return Reply(std::move(text));
+  }
+  Result<ApiReply> LabelValues(const std::string& name, const std::vector<std::string>& selectors,
+                               int64_t start, int64_t end) {
+    HEARTH_ASSIGN_OR_RETURN(auto sets, Selectors(selectors));
+    if (sets.empty()) sets.emplace_back();
+    HEARTH_ASSIGN_OR_RETURN(auto q, db_->NewQuerier(start, end));
+    std::set<std::string> values;
+    for (const auto& ms : sets) {
+      HEARTH_ASSIGN_OR_RETURN(auto vs, q->LabelValues(name, {}, ms));
+      values.insert(vs.begin(), vs.end());
+    }
+    std::string text;
+    web::JsonWriter w(&text);
+    w.BeginArray();
+    for (const auto& v : values) w.String(v);
+    w.EndArray();
+    return Reply(std::move(text));
+  }
+
+ private:
+  LocalSource() = default;
+
+  static Result<std::vector<Matchers>> Selectors(const std::vector<std::string>& selectors) {
+    std::vector<Matchers> sets;
+    for (const auto& s : selectors) {
+      auto ms = promql::ParseMetricSelector(s);
+      if (!ms.ok()) return ms.status().WithPrefix("bad_data: invalid parameter \"match[]\"");
+      sets.push_back(std::move(ms).value());
+    }
+    return sets;
+  }
+
+  static Result<ApiReply> Reply(std::string text) {
+    ApiReply r;
+    r.data_text = std::move(text);
+    r.data = json::parse(r.data_text);
+    return r;
+  }
+
+  // Errors read as the API words them ("bad_data: invalid parameter ...").
+  static Result<ApiReply> QueryReply(Result<promql::QueryResult> res) {
+    if (!res.ok()) {
+      const Status& st = res.status();
+      switch (st.code()) {
+        case StatusCode::kInvalidArgument:
+          return st.WithPrefix("bad_data: invalid parameter \"query\"");
+        case StatusCode::kDeadlineExceeded:
+          return st.WithPrefix("timeout");
+        default:
+          return st.WithPrefix("execution");
+      }
+    }
+    std::string text;
+    web::JsonWriter w(&text);
+    w.BeginObject();
+    w.Member("resultType", web::ResultTypeName(res->value));
+    w.Key("result");
+    web::WriteResult(w, res->value);
+    w.EndObject();
+    HEARTH_ASSIGN_OR_RETURN(ApiReply r, Reply(std::move(text)));
+    r.warnings = res->annotations.warnings;
+    r.infos = res->annotations.infos;
+    return r;
+  }
+
+  RealClock clock_;
+  metrics::Registry registry_;
+  std::unique_ptr<tsdb::DB> db_;
+  std::unique_ptr<promql::Engine> engine_;
+};
+
+Result<std::unique_ptr<LocalSource>> OpenLocal(const Common& c) {
+  return LocalSource::Open(c.flags.GetString("data-dir"));
 }
+
+bool UseDataDir(const Common& c) { return !c.flags.GetString("data-dir").empty(); }
 
 void PrintAnnotations(const ApiReply& r) {
   for (const auto& w : r.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
@@ -399,7 +526,6 @@ int QueryInstantCommand(const std::vector<std::string>& args) {
   Common c;
   int code = 0;
   if (!ParseCommon(Kind::kInstant, args, 1, &c, &code)) return code;
-  if (!c.flags.GetString("data-dir").empty()) return DataDirUnavailable(c);
   RealClock clock;
   int64_t now = clock.NowMs();
   int64_t t = now;
@@ -408,9 +534,16 @@ int QueryInstantCommand(const std::vector<std::string>& args) {
     if (!p.ok()) return Fail(p.status());
     t = *p;
   }
-  auto client = Connect(c);
-  if (!client.ok()) return Fail(client.status());
-  auto reply = client->PostWithGetFallback("query", {{"query", c.positional[0]}, {"time", Seconds(t)}});
+  Result<ApiReply> reply = Status(StatusCode::kInternal, "unset");
+  if (UseDataDir(c)) {
+    auto local = OpenLocal(c);
+    if (!local.ok()) return Fail(local.status());
+    reply = (*local)->Instant(c.positional[0], t);
+  } else {
+    auto client = Connect(c);
+    if (!client.ok()) return Fail(client.status());
+    reply = client->PostWithGetFallback("query", {{"query", c.positional[0]}, {"time", Seconds(t)}});
+  }
   if (!reply.ok()) return Fail(reply.status());
   return Output(c, *reply);
 }
@@ -419,7 +552,6 @@ int QueryRangeCommand(const std::vector<std::string>& args) {
   Common c;
   int code = 0;
   if (!ParseCommon(Kind::kRange, args, 1, &c, &code)) return code;
-  if (!c.flags.GetString("data-dir").empty()) return DataDirUnavailable(c);
   RealClock clock;
   int64_t now = clock.NowMs();
   int64_t end = now;
@@ -442,14 +574,22 @@ int QueryRangeCommand(const std::vector<std::string>& args) {
     if (!p.ok()) return Fail(p.status());
     step = *p;
   }
-  auto client = Connect(c);
-  if (!client.ok()) return Fail(client.status());
   std::string query = c.positional[0];
-  auto reply = client->PostWithGetFallback(
-      "query_range", {{"query", query},
-                      {"start", Seconds(start)},
-                      {"end", Seconds(end)},
-                      {"step", FormatJsonNumber(static_cast<double>(step) / 1000.0)}});
+  if (step <= 0) return Fail(InvalidArgument("zero or negative query resolution step widths are not accepted"));
+  Result<ApiReply> reply = Status(StatusCode::kInternal, "unset");
+  if (UseDataDir(c)) {
+    auto local = OpenLocal(c);
+    if (!local.ok()) return Fail(local.status());
+    reply = (*local)->Range(query, start, end, step);
+  } else {
+    auto client = Connect(c);
+    if (!client.ok()) return Fail(client.status());
+    reply = client->PostWithGetFallback(
+        "query_range", {{"query", query},
+                        {"start", Seconds(start)},
+                        {"end", Seconds(end)},
+                        {"step", FormatJsonNumber(static_cast<double>(step) / 1000.0)}});
+  }
   if (!reply.ok()) return Fail(reply.status());
   if (!c.flags.GetBool("chart")) return Output(c, *reply);
 
@@ -513,7 +653,6 @@ int QuerySeriesCommand(const std::vector<std::string>& args) {
   Common c;
   int code = 0;
   if (!ParseCommon(Kind::kSeries, args, 0, &c, &code)) return code;
-  if (!c.flags.GetString("data-dir").empty()) return DataDirUnavailable(c);
   auto matches = c.flags.GetStrings("match");
   if (matches.empty()) {
     std::fprintf(stderr, "hearthctl: error: required flag --match not provided, try --help\n");
@@ -521,17 +660,27 @@ int QuerySeriesCommand(const std::vector<std::string>& args) {
   }
   RealClock clock;
   Params params;
+  int64_t range[2] = {kMinTime, kMaxTime};
   for (const auto& m : matches) params.emplace_back("match[]", m);
-  for (const char* name : {"start", "end"}) {
+  for (int i = 0; i < 2; ++i) {
+    const char* name = i == 0 ? "start" : "end";
     if (std::string v = c.flags.GetString(name); !v.empty()) {
       auto p = ParseTimeFlag(name, v, clock.NowMs());
       if (!p.ok()) return Fail(p.status());
       params.emplace_back(name, Seconds(*p));
+      range[i] = *p;
     }
   }
-  auto client = Connect(c);
-  if (!client.ok()) return Fail(client.status());
-  auto reply = client->PostWithGetFallback("series", params);
+  Result<ApiReply> reply = Status(StatusCode::kInternal, "unset");
+  if (UseDataDir(c)) {
+    auto local = OpenLocal(c);
+    if (!local.ok()) return Fail(local.status());
+    reply = (*local)->Series(matches, range[0], range[1]);
+  } else {
+    auto client = Connect(c);
+    if (!client.ok()) return Fail(client.status());
+    reply = client->PostWithGetFallback("series", params);
+  }
   if (!reply.ok()) return Fail(reply.status());
   PrintAnnotations(*reply);
   if (c.format == "json") {
@@ -570,30 +719,40 @@ int QueryLabelsCommand(const std::vector<std::string>& args) {
   Common c;
   int code = 0;
   if (!ParseCommon(Kind::kLabels, args, 1, &c, &code)) return code;
-  if (!c.flags.GetString("data-dir").empty()) return DataDirUnavailable(c);
   RealClock clock;
   Params params;
-  for (const auto& m : c.flags.GetStrings("match")) params.emplace_back("match[]", m);
-  for (const char* name : {"start", "end"}) {
+  int64_t range[2] = {kMinTime, kMaxTime};
+  auto matches = c.flags.GetStrings("match");
+  for (const auto& m : matches) params.emplace_back("match[]", m);
+  for (int i = 0; i < 2; ++i) {
+    const char* name = i == 0 ? "start" : "end";
     if (std::string v = c.flags.GetString(name); !v.empty()) {
       auto p = ParseTimeFlag(name, v, clock.NowMs());
       if (!p.ok()) return Fail(p.status());
       params.emplace_back(name, Seconds(*p));
+      range[i] = *p;
     }
   }
-  auto client = Connect(c);
-  if (!client.ok()) return Fail(client.status());
-  // Label values are GET only (as promtool does).
   std::string name = c.positional[0];
-  std::string escaped;
-  for (unsigned char ch : name) {
-    if (std::isalnum(ch) || ch == '_' || ch == '-' || ch == '.' || ch == '~') {
-      escaped.push_back(static_cast<char>(ch));
-    } else {
-      escaped += fmt::format("%{:02X}", ch);
+  Result<ApiReply> reply = Status(StatusCode::kInternal, "unset");
+  if (UseDataDir(c)) {
+    auto local = OpenLocal(c);
+    if (!local.ok()) return Fail(local.status());
+    reply = (*local)->LabelValues(name, matches, range[0], range[1]);
+  } else {
+    auto client = Connect(c);
+    if (!client.ok()) return Fail(client.status());
+    // Label values are GET only (as promtool does).
+    std::string escaped;
+    for (unsigned char ch : name) {
+      if (std::isalnum(ch) || ch == '_' || ch == '-' || ch == '.' || ch == '~') {
+        escaped.push_back(static_cast<char>(ch));
+      } else {
+        escaped += fmt::format("%{:02X}", ch);
+      }
     }
+    reply = client->Get("label/" + escaped + "/values", params);
   }
-  auto reply = client->Get("label/" + escaped + "/values", params);
   if (!reply.ok()) return Fail(reply.status());
   PrintAnnotations(*reply);
   if (c.format == "json") {

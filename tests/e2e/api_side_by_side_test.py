@@ -7,7 +7,7 @@ its live import endpoint (POST /api/v1/import/openmetrics, streamed). Evaluation
 boundaries never fall on a sample (Prometheus 2.x closes range selectors on the left, 3.x does
 not, and Hearth follows 3.x).
 
-Usage: api_side_by_side_test.py HEARTH
+Usage: api_side_by_side_test.py HEARTH [HEARTHCTL]
 Skipped when prometheus/promtool are not installed.
 """
 import http.client
@@ -26,6 +26,7 @@ import urllib.parse
 import urllib.request
 
 HEARTH = None
+HEARTHCTL = None
 T0 = 1700000000          # first sample (s)
 STEP = 15                # scrape interval (s)
 POINTS = 481             # two hours
@@ -362,6 +363,39 @@ class SideBySideTest(unittest.TestCase):
         self.assertEqual(pj, hj)
 
 
+    def test_hearthctl_data_dir_matches_prometheus(self):
+        """`hearthctl query ... --data-dir` on Hearth's directory prints what the same command
+        prints against Prometheus."""
+        ctl = os.environ.get("HEARTHCTL")
+        if not ctl:
+            self.skipTest("no hearthctl given")
+        t = str(T0 + 3600 + 7)
+        for args in (["instant", "--time", t, "sum by (instance) (node_memory_bytes)"],
+                     ["instant", "--time", t, "-o", "csv", "temperature_celsius"],
+                     ["range", "--start", str(T0 + 1807), "--end", str(T0 + 3607), "--step", "5m",
+                      "max by (room) (temperature_celsius)"],
+                     ["series", "--match", "http_request_duration_seconds_count"],
+                     ["labels", "--match", "http_requests_total", "code"]):
+            *flags, last = args
+            if args[0] == "series":
+                prom = [ctl, "query", *args, self.prom_url]
+                server = [ctl, "query", *args, self.hearth_url]
+                local = [ctl, "query", *args, "--data-dir", f"{self.dir}/hearth"]
+            else:
+                prom = [ctl, "query", *flags, self.prom_url, last]
+                server = [ctl, "query", *flags, self.hearth_url, last]
+                local = [ctl, "query", *flags, "--data-dir", f"{self.dir}/hearth", last]
+            p = subprocess.run(prom, capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertGreater(len(p.stdout.splitlines()), 1, args)
+            for cmd in (server, local):
+                h = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+                self.assertEqual(h.returncode, 0, h.stderr)
+                self.assertEqual(p.stdout, h.stdout, cmd)
+
+
 if __name__ == "__main__":
     HEARTH = os.path.abspath(sys.argv.pop(1))
+    if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
+        os.environ["HEARTHCTL"] = os.path.abspath(sys.argv.pop(1))
     unittest.main()

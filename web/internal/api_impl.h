@@ -14,6 +14,7 @@
 #include "query/engine.h"
 #include "tsdb/storage/storage.h"
 #include "web/api.h"
+#include "web/api_encode.h"
 #include "web/api_params.h"
 #include "web/json_writer.h"
 
@@ -67,10 +68,6 @@ class ApiResponse {
 // message only (callers add `invalid parameter "match[]"`).
 Result<std::vector<Matchers>> ParseMatchers(const std::vector<std::string_view>& selectors);
 
-// JSON of query results (web/api_encode.cpp).
-std::string_view ResultTypeName(const promql::Value& v);
-void WriteResult(JsonWriter& w, const promql::Value& v);
-void WriteQueryStats(JsonWriter& w, const promql::QueryStats& s, bool per_step);
 
 // JSON of a PromQL syntax tree as /api/v1/parse_query returns it (web/api_parse_query.cpp).
 void WriteAstJson(JsonWriter& w, const promql::Expr& e);
