@@ -363,6 +363,24 @@ class SideBySideTest(unittest.TestCase):
         self.assertEqual(pj, hj)
 
 
+    def test_promtool_query_against_both(self):
+        """promtool 2.42's query commands print the same against Hearth as against Prometheus."""
+        t = str(T0 + 3600 + 7)
+        for args in (["instant", f"--time={t}", "sum by (job) (rate(http_requests_total[5m]))"],
+                     ["instant", f"--time={t}", "1+1"],
+                     ["range", f"--start={T0 + 1807}", f"--end={T0 + 3607}", "--step=5m",
+                      "max by (room) (temperature_celsius)"],
+                     ["instant", "up("]):
+            *flags, expr = args
+            out = []
+            for url in (self.prom_url, self.hearth_url):
+                r = subprocess.run(["promtool", "query", *flags, url, expr], capture_output=True,
+                                   text=True, timeout=60)
+                out.append((r.returncode, r.stdout, r.stderr))
+            self.assertEqual(out[0], out[1], args)
+            if expr == "1+1":
+                self.assertEqual(out[1][1], f"scalar: 2 @[{t}]\n")
+
     def test_hearthctl_data_dir_matches_prometheus(self):
         """`hearthctl query ... --data-dir` on Hearth's directory prints what the same command
         prints against Prometheus."""
