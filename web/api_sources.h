@@ -46,6 +46,7 @@ struct DroppedTarget {
 
 // One metric's metadata as seen on one target's last scrape.
 struct TargetMetricMetadata {
+  Labels target;  // the target's labels
   std::string metric;
   MetricMetadata metadata;
 };
@@ -60,8 +61,8 @@ class TargetRetriever {
   virtual std::vector<DroppedTarget> DroppedTargets() = 0;
   // Number of dropped targets per pool, including those not kept.
   virtual std::map<std::string, size_t> DroppedTargetCounts() = 0;
-  // The metadata cache of the active target whose labels are `target_labels`.
-  virtual std::vector<TargetMetricMetadata> TargetMetadata(const Labels& target_labels) = 0;
+  // The metadata caches of all active targets, the entries of one target together.
+  virtual std::vector<TargetMetricMetadata> TargetsMetadata() = 0;
 };
 
 struct ActiveAlert {

@@ -166,36 +166,32 @@ void ApiImpl::TargetsMetadata(const HttpRequest&, const Form& form, ApiResponse&
     matchers = std::move(ms).value();
   }
   std::string_view metric = form.Value("metric");
-  std::vector<ActiveTarget> targets;
-  if (sources_.targets != nullptr) targets = sources_.targets->ActiveTargets();
-  std::stable_sort(targets.begin(), targets.end(),
-                   [](const auto& a, const auto& b) { return a.scrape_pool < b.scrape_pool; });
+  std::vector<TargetMetricMetadata> entries;
+  if (sources_.targets != nullptr) entries = sources_.targets->TargetsMetadata();
 
   JsonWriter w = resp.Data();
   w.BeginArray();
   int64_t n = 0;
-  auto write = [&](const ActiveTarget& t, const TargetMetricMetadata& md, bool with_metric) {
+  const Labels* current = nullptr;  // the target whose entries are being written
+  bool skip_target = false;
+  for (const TargetMetricMetadata& md : entries) {
+    if (current == nullptr || !(md.target == *current)) {
+      // Like Prometheus, the limit is checked per target, not per entry.
+      if (limit >= 0 && n >= limit) break;
+      current = &md.target;
+      skip_target = !matchers.empty() && !MatchesAll(matchers, md.target);
+    }
+    if (skip_target) continue;
+    if (!metric.empty() && md.metric != metric) continue;
     w.BeginObject();
     w.Key("target");
-    w.LabelSet(t.labels);
-    if (with_metric) w.Member("metric", md.metric);
+    w.LabelSet(md.target);
+    if (metric.empty()) w.Member("metric", md.metric);
     w.Member("type", MetricTypeName(md.metadata.type));
     w.Member("help", md.metadata.help);
     w.Member("unit", md.metadata.unit);
     w.EndObject();
     ++n;
-  };
-  for (const ActiveTarget& t : targets) {
-    // Like Prometheus, the limit is checked per target, not per entry.
-    if (limit >= 0 && n >= limit) break;
-    if (!matchers.empty() && !MatchesAll(matchers, t.labels)) continue;
-    for (const TargetMetricMetadata& md : sources_.targets->TargetMetadata(t.labels)) {
-      if (metric.empty()) {
-        write(t, md, true);
-      } else if (md.metric == metric) {
-        write(t, md, false);
-      }
-    }
   }
   w.EndArray();
 }

@@ -15,14 +15,12 @@ class StaticTargets final : public web::TargetRetriever {
   std::vector<web::ActiveTarget> active;
   std::vector<web::DroppedTarget> dropped;
   std::map<std::string, size_t> counts;
-  std::map<std::string, std::vector<web::TargetMetricMetadata>> metadata;  // by instance
+  std::vector<web::TargetMetricMetadata> metadata;
 
   std::vector<web::ActiveTarget> ActiveTargets() override { return active; }
   std::vector<web::DroppedTarget> DroppedTargets() override { return dropped; }
   std::map<std::string, size_t> DroppedTargetCounts() override { return counts; }
-  std::vector<web::TargetMetricMetadata> TargetMetadata(const Labels& target) override {
-    return metadata[std::string(target.Get("instance"))];
-  }
+  std::vector<web::TargetMetricMetadata> TargetsMetadata() override { return metadata; }
 };
 
 StaticTargets SampleTargets() {
@@ -53,9 +51,9 @@ StaticTargets SampleTargets() {
   t.active = {a, b};
   t.dropped = {{"node", Labels{{"__address__", "127.0.0.1:1"}, {"job", "node"}}}};
   t.counts = {{"node", 3}};
-  t.metadata["api:8000"] = {{"http_requests_total", {MetricType::kCounter, "Requests.", ""}},
-                            {"temp", {MetricType::kGauge, "Temperature.", "celsius"}}};
-  t.metadata["127.0.0.1:9090"] = {{"up", {MetricType::kGauge, "Up.", ""}}};
+  t.metadata = {{b.labels, "http_requests_total", {MetricType::kCounter, "Requests.", ""}},
+                {b.labels, "temp", {MetricType::kGauge, "Temperature.", "celsius"}},
+                {a.labels, "up", {MetricType::kGauge, "Up.", ""}}};
   return t;
 }
 
