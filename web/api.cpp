@@ -274,10 +274,11 @@ void WriteQueryData(ApiResponse& resp, const Form& form, promql::QueryResult& re
 
 }  // namespace
 
-void ApiImpl::Query(const HttpRequest&, const Form& form, ApiResponse& resp) {
+void ApiImpl::Query(const HttpRequest& req, const Form& form, ApiResponse& resp) {
   auto t = ParseTimeParam(form, "time", clock_.NowMs());
   if (!t.ok()) return resp.InvalidParam("time", t.status());
   promql::QueryOptions opts;
+  opts.cancel = req.client_gone;  // a client that hangs up cancels its query
   int64_t limit = 0;
   if (!QueryOptionsFromForm(form, resp, &opts, &limit)) return;
   auto res = engine_.Instant(storage_, form.Value("query"), *t, opts);
@@ -285,7 +286,7 @@ void ApiImpl::Query(const HttpRequest&, const Form& form, ApiResponse& resp) {
   WriteQueryData(resp, form, *res, limit, opts.per_step_stats);
 }
 
-void ApiImpl::QueryRange(const HttpRequest&, const Form& form, ApiResponse& resp) {
+void ApiImpl::QueryRange(const HttpRequest& req, const Form& form, ApiResponse& resp) {
   auto limit_param = ParseLimitParam(form.Value("limit"));
   if (!limit_param.ok()) return resp.InvalidParam("limit", limit_param.status());
   auto start = ParseTime(form.Value("start"));
@@ -311,6 +312,7 @@ void ApiImpl::QueryRange(const HttpRequest&, const Form& form, ApiResponse& resp
                      "decreasing the query resolution (?step=XX)");
   }
   promql::QueryOptions opts;
+  opts.cancel = req.client_gone;
   int64_t limit = 0;
   if (!QueryOptionsFromForm(form, resp, &opts, &limit)) return;
   auto res = engine_.Range(storage_, form.Value("query"), *start, *end, *step, opts);

@@ -2,6 +2,7 @@
 
 // HTTP types and the server, with no Boost in sight: Beast lives in http_server.cpp only.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,6 +29,10 @@ struct HttpRequest {
   // is complete. Errors on a broken or stalled connection (read timeout). Call it only from the
   // handler, on the handler's thread.
   std::function<Result<size_t>(char* buf, size_t n)> read_body;
+  // Becomes true when the client closes its connection before the answer is written (it gave
+  // up waiting): long handlers pass it to the query engine as a cancellation flag, as Go's
+  // request context does. Null for streamed requests. Valid during the handler call.
+  const std::atomic<bool>* client_gone = nullptr;
 
   // First value of header `name` (case-insensitive), or "".
   std::string_view Header(std::string_view name) const;

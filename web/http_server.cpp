@@ -6,8 +6,11 @@
 // on its worker thread: each read is an async read on the connection's strand that the worker
 // waits for, so timeouts and shutdown work as for any other read.
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -109,6 +112,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Dispatch(HttpRequest req, bool keep_alive, unsigned version, bool head);
   // Reads the next bytes of a streamed body; called from a worker thread.
   Result<size_t> ReadBodySome(char* buf, size_t n);
+  // While a handler runs: notices the client closing the connection (sets client_gone_).
+  void WatchClient();
+  void StopWatchingClient();
   void Write(HttpResponse r, bool keep_alive, unsigned version, bool head);
   void WriteError(http::status status, std::string_view body);
   void OnWrite(bool close, beast::error_code ec, size_t);
@@ -124,6 +130,8 @@ class Session : public std::enable_shared_from_this<Session> {
   ServerImpl* server_;
   std::string remote_;
   bool dispatched_ = false;  // the answer being written counts in ServerImpl::in_flight()
+  std::atomic<bool> client_gone_{false};
+  bool watching_ = false;  // a WatchClient wait is pending; strand only
 };
 
 class ServerImpl final : public HttpServer {
@@ -425,8 +433,40 @@ Result<size_t> Session::ReadBodySome(char* buf, size_t n) {
   }
 }
 
+void Session::WatchClient() {
+  watching_ = true;
+  stream_.socket().async_wait(
+      tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+        if (!self->watching_) return;
+        self->watching_ = false;
+        if (ec) {
+          if (ec != net::error::operation_aborted) self->client_gone_.store(true);
+          return;
+        }
+        // Readable: either the end of the connection, or the next request already arriving
+        // (pipelining), which stays unread for DoRead.
+        char c;
+        ssize_t n = ::recv(self->stream_.socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+          self->client_gone_.store(true);
+        }
+      });
+}
+
+void Session::StopWatchingClient() {
+  if (!watching_) return;
+  watching_ = false;
+  beast::error_code ec;
+  stream_.socket().cancel(ec);
+}
+
 void Session::Dispatch(HttpRequest req, bool keep_alive, unsigned version, bool head) {
   server_->in_flight().fetch_add(1);
+  client_gone_.store(false);
+  if (!req.read_body) {
+    req.client_gone = &client_gone_;
+    WatchClient();
+  }
   server_->pool().Post([self = shared_from_this(), req = std::move(req), keep_alive, version,
                         head]() mutable {
     HttpResponse resp;
@@ -444,6 +484,7 @@ void Session::Dispatch(HttpRequest req, bool keep_alive, unsigned version, bool 
     auto exec = self->stream_.get_executor();
     net::post(exec, [self = std::move(self), resp = std::move(resp), keep_alive, version,
                      head]() mutable {
+      self->StopWatchingClient();
       self->stream_parser_.reset();
       self->dispatched_ = true;
       self->Write(std::move(resp), keep_alive, version, head);

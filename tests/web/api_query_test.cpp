@@ -7,6 +7,9 @@
 #include <limits>
 
 #include "tests/web/api_fixture.h"
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "web/compress.h"
 
 using namespace hearth;
@@ -398,4 +401,52 @@ TEST_CASE("many concurrent requests, and a long query does not delay others", "[
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(500));
     for (auto& t : slow) t.join();
   }
+}
+
+TEST_CASE("a client hanging up cancels its query", "[web][api]") {
+  ApiFixture f;
+  std::atomic<bool> saw_cancel{false};
+  struct Watching final : web::QueryEngine {
+    std::atomic<bool>* saw;
+    Result<promql::QueryResult> Instant(storage::Queryable&, std::string_view, int64_t,
+                                        const promql::QueryOptions& o) override {
+      for (int i = 0; i < 250; ++i) {
+        if (o.cancel != nullptr && o.cancel->load()) {
+          saw->store(true);
+          return Status(StatusCode::kCancelled, "query was canceled");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      return Status(StatusCode::kInternal, "not canceled");
+    }
+    Result<promql::QueryResult> Range(storage::Queryable& q, std::string_view s, int64_t a,
+                                      int64_t, int64_t, const promql::QueryOptions& o) override {
+      return Instant(q, s, a, o);
+    }
+  } engine;
+  engine.saw = &saw_cancel;
+  storage::MemStore store;
+  ManualClock clock;
+  metrics::Registry registry;
+  web::WebServer web(ApiFixture::LocalWebOptions(), registry, Logger::Discard());
+  auto api = web::Api::Make({}, store, engine, {}, clock, Logger::Discard());
+  REQUIRE(api.ok());
+  (*api)->Register(web);
+  REQUIRE(web.Start().ok());
+  web.SetReady(true);
+  int fd = hearth::testing::ConnectLoopback(web.port());
+  std::string req = "GET /api/v1/query?query=slow HTTP/1.1\r\nHost: x\r\n\r\n";
+  REQUIRE(send(fd, req.data(), req.size(), MSG_NOSIGNAL) > 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  close(fd);
+  for (int i = 0; i < 200 && !saw_cancel; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(saw_cancel);
+  // The canceled query is counted with Prometheus' status code.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(hearth::testing::HttpGet(web.port(), "/metrics").body.find(
+            R"(prometheus_http_requests_total{code="499",handler="/api/v1/query"} 1)") !=
+        std::string::npos);
+  web.Stop();
 }

@@ -348,3 +348,44 @@ TEST_CASE("a stalled streamed body times out without blocking the server", "[web
   close(fd);
   (*s)->Stop();
 }
+
+TEST_CASE("a client that hangs up is noticed while its handler runs", "[web][http]") {
+  HttpServerOptions opts;
+  opts.listen_address = "127.0.0.1:0";
+  std::atomic<int> noticed{0};
+  std::atomic<int> finished{0};
+  auto s = HttpServer::Start(
+      opts,
+      [&](const HttpRequest& req, HttpResponse& resp) {
+        REQUIRE(req.client_gone != nullptr);
+        for (int i = 0; i < 250 && !req.client_gone->load(); ++i) {
+          if (req.path == "/quick") break;
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        if (req.client_gone->load()) ++noticed;
+        ++finished;
+        resp.body = "x";
+      },
+      Logger::Discard());
+  REQUIRE(s.ok());
+  int fd = hearth::testing::ConnectLoopback((*s)->port());
+  std::string req = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
+  REQUIRE(send(fd, req.data(), req.size(), MSG_NOSIGNAL) > 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  close(fd);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  while (finished < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(noticed == 1);
+  // A client that waits is not mistaken for one that left, also with keep-alive.
+  auto r = HttpGet((*s)->port(), "/quick");
+  CHECK(r.status == 200);
+  CHECK(noticed == 1);
+  std::string two = "GET /quick HTTP/1.1\r\nHost: x\r\n\r\nGET /quick HTTP/1.1\r\nHost: x\r\n"
+                    "Connection: close\r\n\r\n";
+  auto both = HttpRequestRaw((*s)->port(), two);
+  CHECK(both.status == 200);
+  CHECK(noticed == 1);
+  CHECK(finished == 4);
+}
