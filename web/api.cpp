@@ -338,6 +338,8 @@ void ApiImpl::Register(WebServer& web) {
   api("/series", {"GET", "POST", "DELETE", "OPTIONS"}, &ApiImpl::Series);
   api("/targets", kGet, &ApiImpl::Targets);
   api("/targets/metadata", kGet, &ApiImpl::TargetsMetadata);
+  api("/scrape_pools", kGet, &ApiImpl::ScrapePools);
+  api("/notifications", kGet, &ApiImpl::Notifications);
   api("/alertmanagers", kGet, &ApiImpl::Alertmanagers);
   api("/metadata", kGet, &ApiImpl::Metadata);
   api("/status/config", kGet, &ApiImpl::StatusConfig);

@@ -63,6 +63,8 @@ class TargetRetriever {
   virtual std::map<std::string, size_t> DroppedTargetCounts() = 0;
   // The metadata caches of all active targets, the entries of one target together.
   virtual std::vector<TargetMetricMetadata> TargetsMetadata() = 0;
+  // Names of the configured scrape pools (jobs), sorted. By default those of the targets.
+  virtual std::vector<std::string> ScrapePools();
 };
 
 struct ActiveAlert {

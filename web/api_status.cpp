@@ -151,6 +151,32 @@ void ApiImpl::Targets(const HttpRequest&, const Form& form, ApiResponse& resp) {
   w.EndObject();
 }
 
+std::vector<std::string> TargetRetriever::ScrapePools() {
+  std::set<std::string> pools;
+  for (const auto& t : ActiveTargets()) pools.insert(t.scrape_pool);
+  for (const auto& t : DroppedTargets()) pools.insert(t.scrape_pool);
+  return {pools.begin(), pools.end()};
+}
+
+void ApiImpl::ScrapePools(const HttpRequest&, const Form&, ApiResponse& resp) {
+  std::vector<std::string> pools;
+  if (sources_.targets != nullptr) pools = sources_.targets->ScrapePools();
+  JsonWriter w = resp.Data();
+  w.BeginObject();
+  w.Key("scrapePools");
+  w.BeginArray();
+  for (const auto& p : pools) w.String(p);
+  w.EndArray();
+  w.EndObject();
+}
+
+void ApiImpl::Notifications(const HttpRequest&, const Form&, ApiResponse& resp) {
+  // Hearth raises no server notifications (Prometheus 3.x: config reload failures etc.).
+  JsonWriter w = resp.Data();
+  w.BeginArray();
+  w.EndArray();
+}
+
 void ApiImpl::TargetsMetadata(const HttpRequest&, const Form& form, ApiResponse& resp) {
   int64_t limit = -1;
   if (std::string_view s = form.Value("limit"); !s.empty()) {

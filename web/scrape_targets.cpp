@@ -65,6 +65,8 @@ class ScrapeTargets final : public TargetRetriever {
     return out;
   }
 
+  std::vector<std::string> ScrapePools() override { return scrapes_.ScrapePools(); }
+
   std::vector<TargetMetricMetadata> TargetsMetadata() override {
     std::vector<TargetMetricMetadata> out;
     for (const scraper::TargetMetadata& m : scrapes_.TargetsMetadata()) {

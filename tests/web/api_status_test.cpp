@@ -116,6 +116,8 @@ TEST_CASE("without sources, lists are empty and correctly typed", "[web][api]") 
   CHECK(f.Get("/api/v1/status/walreplay").body ==
         R"({"status":"success","data":{"min":0,"max":0,"current":0}})");
   CHECK(f.Get("/api/v1/metadata").body == R"({"status":"success","data":{}})");
+  CHECK(f.Get("/api/v1/scrape_pools").body == R"({"status":"success","data":{"scrapePools":[]}})");
+  CHECK(f.Get("/api/v1/notifications").body == R"({"status":"success","data":[]})");
 }
 
 TEST_CASE("buildinfo reports a semver >= 2.24 and no features", "[web][api]") {
@@ -163,6 +165,8 @@ TEST_CASE("targets: active and dropped, state and pool filters", "[web][api]") {
   CHECK(f.Get("/api/v1/targets?scrapePool=prometheus&state=any").body ==
         R"({"status":"success","data":{"activeTargets":[)" + prom +
             R"(],"droppedTargets":[],"droppedTargetCounts":{}}})");
+  CHECK(f.Get("/api/v1/scrape_pools").body ==
+        R"({"status":"success","data":{"scrapePools":["api","node","prometheus"]}})");
   // prometheus-query sends `query=any` (a bug of its own): ignored.
   CHECK(f.Get("/api/v1/targets?query=any").status == 200);
 }

@@ -95,6 +95,8 @@ class ApiImpl {
   void Metadata(const HttpRequest&, const Form&, ApiResponse&);
   void Targets(const HttpRequest&, const Form&, ApiResponse&);
   void TargetsMetadata(const HttpRequest&, const Form&, ApiResponse&);
+  void ScrapePools(const HttpRequest&, const Form&, ApiResponse&);
+  void Notifications(const HttpRequest&, const Form&, ApiResponse&);
   void Rules(const HttpRequest&, const Form&, ApiResponse&);
   void Alerts(const HttpRequest&, const Form&, ApiResponse&);
   void Alertmanagers(const HttpRequest&, const Form&, ApiResponse&);
