@@ -1,8 +1,13 @@
 #include "web/web.h"
 
 #include <algorithm>
+#include <optional>
+
+#include <unistd.h>
 
 #include "model/clock.h"
+#include "model/strutil.h"
+#include "web/compress.h"
 
 namespace hearth::web {
 namespace {
@@ -20,6 +25,13 @@ void Router::Handle(std::string path, std::vector<std::string> methods, HttpHand
   if (metric_name.empty()) metric_name = path;
   routes_.push_back({std::move(path), false, std::move(methods), std::move(handler),
                      std::move(metric_name)});
+}
+
+void Router::HandleStreaming(std::string path, std::vector<std::string> methods,
+                             HttpHandler handler, std::string metric_name) {
+  if (metric_name.empty()) metric_name = path;
+  routes_.push_back({std::move(path), false, std::move(methods), std::move(handler),
+                     std::move(metric_name), true});
 }
 
 void Router::HandlePrefix(std::string prefix, std::vector<std::string> methods,
@@ -107,18 +119,32 @@ void WebServer::RegisterBuiltins() {
   });
 }
 
-void WebServer::Serve(const HttpRequest& req, HttpResponse& resp) {
-  int64_t start = MonotonicNowNs();
-  std::string_view path = req.path;
+const Router::Route* WebServer::Match(std::string_view path, std::string_view* rest) const {
   const std::string& prefix = options_.route_prefix;
-  const Router::Route* route = nullptr;
   if (prefix == "/") {
-    route = router_.Find(path);
-  } else if (path.substr(0, prefix.size()) == prefix &&
-             (path.size() == prefix.size() || path[prefix.size()] == '/')) {
-    std::string_view rest = path.substr(prefix.size());
-    route = router_.Find(rest.empty() ? std::string_view("/") : rest);
+    *rest = path;
+    return router_.Find(path);
   }
+  if (path.substr(0, prefix.size()) == prefix &&
+      (path.size() == prefix.size() || path[prefix.size()] == '/')) {
+    *rest = path.substr(prefix.size());
+    if (rest->empty()) *rest = "/";
+    return router_.Find(*rest);
+  }
+  return nullptr;
+}
+
+void WebServer::Serve(const HttpRequest& original, HttpResponse& resp) {
+  int64_t start = MonotonicNowNs();
+  std::string_view rest;
+  const Router::Route* route = Match(original.path, &rest);
+  // Handlers see the path without the route prefix.
+  std::optional<HttpRequest> stripped;
+  if (route != nullptr && rest.size() != original.path.size()) {
+    stripped = original;
+    stripped->path = std::string(rest);
+  }
+  const HttpRequest& req = stripped ? *stripped : original;
   std::string handler_name = "other";
   if (route == nullptr) {
     Text(resp, 404, "404 page not found\n");
@@ -128,10 +154,21 @@ void WebServer::Serve(const HttpRequest& req, HttpResponse& resp) {
                    std::find(route->methods.begin(), route->methods.end(), req.method) !=
                        route->methods.end();
     if (!allowed) {
+      std::string allow;
+      for (const auto& m : route->methods) allow += (allow.empty() ? "" : ", ") + m;
+      resp.SetHeader("Allow", allow);
       Text(resp, 405, "Method Not Allowed\n");
     } else {
       route->handler(req, resp);
     }
+  }
+  if (options_.compress && !resp.body.empty() && resp.Header("Content-Encoding").empty() &&
+      AcceptsGzip(req.Header("Accept-Encoding"))) {
+    resp.body = GzipCompress(resp.body);
+    resp.SetHeader("Content-Encoding", "gzip");
+    resp.SetHeader("Vary", resp.Header("Vary").empty()
+                               ? std::string("Accept-Encoding")
+                               : std::string(resp.Header("Vary")) + ", Accept-Encoding");
   }
   double secs = static_cast<double>(MonotonicNowNs() - start) / 1e9;
   request_duration_.With({handler_name}).Observe(secs);
@@ -143,7 +180,14 @@ Status WebServer::Start() {
   hs.listen_address = options_.listen_address;
   hs.max_connections = options_.max_connections;
   hs.read_timeout_ms = options_.read_timeout_ms;
+  hs.max_body_bytes = options_.max_body_bytes;
   hs.worker_threads = options_.worker_threads;
+  hs.max_worker_threads = options_.max_worker_threads;
+  hs.stream_body = [this](const HttpRequest& head) {
+    std::string_view rest;
+    const Router::Route* route = Match(head.path, &rest);
+    return route != nullptr && route->stream_body;
+  };
   auto server = HttpServer::Start(
       hs, [this](const HttpRequest& req, HttpResponse& resp) { Serve(req, resp); }, logger_);
   if (!server.ok()) return server.status();
@@ -153,6 +197,39 @@ Status WebServer::Start() {
 
 void WebServer::Stop() {
   if (server_) server_->Stop();
+}
+
+Result<ExternalUrl> ResolveExternalUrl(std::string_view external_url,
+                                       std::string_view route_prefix,
+                                       std::string_view listen_address) {
+  ExternalUrl out;
+  std::string url(external_url);
+  if (url.empty()) {
+    char host[256] = {0};
+    if (gethostname(host, sizeof(host) - 1) != 0) {
+      return InvalidArgument("cannot determine the host name for --web.external-url");
+    }
+    auto hp = SplitHostPort(listen_address);
+    if (!hp.ok()) return hp.status();
+    url = std::string("http://") + host + ":" + std::to_string(hp->second) + "/";
+  }
+  std::string lower = ToLowerAscii(url);
+  size_t scheme_end = lower.find("://");
+  if (lower.rfind("http://", 0) != 0 && lower.rfind("https://", 0) != 0) {
+    std::string scheme = scheme_end == std::string::npos ? "" : url.substr(0, scheme_end);
+    return InvalidArgument("{}: invalid {} scheme, only 'http' and 'https' are supported",
+                           QuoteGo(url), QuoteGo(scheme));
+  }
+  size_t path_start = url.find('/', scheme_end + 3);
+  std::string path = path_start == std::string::npos ? "" : url.substr(path_start);
+  if (size_t q = path.find_first_of("?#"); q != std::string::npos) path.resize(q);
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  out.url = (path_start == std::string::npos ? url : url.substr(0, path_start)) + path;
+  std::string prefix = route_prefix.empty() ? path : std::string(route_prefix);
+  if (prefix.empty() || prefix.front() != '/') prefix = "/" + prefix;
+  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  out.route_prefix = prefix;
+  return out;
 }
 
 uint16_t WebServer::port() const { return server_ ? server_->port() : 0; }

@@ -26,8 +26,26 @@ struct WebOptions {
   std::string route_prefix = "/";  // from --web.route-prefix or the external URL's path
   size_t max_connections = 512;
   int64_t read_timeout_ms = 5 * 60 * 1000;
+  size_t max_body_bytes = 64 << 20;  // whole (not streamed) request bodies
+  // Handler threads: `worker_threads` are started up front; more are added while all are busy
+  // (a long query never delays other requests), up to `max_worker_threads`.
   int worker_threads = 4;
+  int max_worker_threads = 64;
+  // gzip responses when the client accepts it (Prometheus compresses API answers).
+  bool compress = true;
 };
+
+// --web.external-url and --web.route-prefix as Prometheus resolves them: an empty external URL
+// becomes http://<hostname>:<port of listen_address>/; the route prefix defaults to the external
+// URL's path, always starts with "/" and has no trailing "/" (except "/" itself).
+// Fails with Prometheus' message for an external URL that is not absolute http(s).
+struct ExternalUrl {
+  std::string url;           // without trailing "/"
+  std::string route_prefix;  // "/" or "/prometheus"
+};
+Result<ExternalUrl> ResolveExternalUrl(std::string_view external_url,
+                                       std::string_view route_prefix,
+                                       std::string_view listen_address);
 
 class Router {
  public:
@@ -35,6 +53,10 @@ class Router {
   // empty list accepts any method.
   void Handle(std::string path, std::vector<std::string> methods, HttpHandler handler,
               std::string metric_handler_name = "");
+  // Like Handle, but the handler reads the request body itself through
+  // HttpRequest::read_body (no size limit, never held in memory whole).
+  void HandleStreaming(std::string path, std::vector<std::string> methods, HttpHandler handler,
+                       std::string metric_handler_name = "");
   // Any path starting with `prefix`.
   void HandlePrefix(std::string prefix, std::vector<std::string> methods, HttpHandler handler,
                     std::string metric_handler_name = "");
@@ -45,6 +67,7 @@ class Router {
     std::vector<std::string> methods;
     HttpHandler handler;
     std::string metric_name;
+    bool stream_body = false;
   };
   // The route for `path`, or nullptr.
   const Route* Find(std::string_view path) const;
@@ -64,13 +87,17 @@ class WebServer {
   // Called by POST /-/quit (after the answer is on its way).
   void SetQuitHandler(std::function<void()> f) { quit_ = std::move(f); }
   void SetReady(bool ready) { ready_.store(ready); }
+  bool ready() const { return ready_.load(); }
 
   Status Start();
   void Stop();
   uint16_t port() const;
 
  private:
+  // Handlers see req.path without the route prefix.
   void Serve(const HttpRequest& req, HttpResponse& resp);
+  // The route for a request path (with the route prefix); *rest is the path without it.
+  const Router::Route* Match(std::string_view path, std::string_view* rest) const;
   void RegisterBuiltins();
 
   WebOptions options_;

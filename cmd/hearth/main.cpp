@@ -25,8 +25,15 @@
 #include "model/log.h"
 #include "model/metrics.h"
 #include "query/engine.h"
+#include "rules/engine_query.h"
+#include "rules/manager.h"
+#include "rules/notifier.h"
 #include "scraper/manager.h"
 #include "tsdb/tsdb.h"
+#include "web/api.h"
+#include "web/query_engine.h"
+#include "web/rule_sources.h"
+#include "web/scrape_targets.h"
 #include "web/web.h"
 
 namespace hearth {
@@ -155,9 +162,10 @@ Result<Config> LoadConfig(const ConfigSource& src) {
 // Thread-safety: Apply is serialized by mu_ (SIGHUP and /-/reload may race).
 class Reloader {
  public:
-  Reloader(ConfigSource src, scraper::ScrapeManager& scrapes, metrics::Registry& registry,
-           const Clock& clock, Logger logger)
-      : src_(std::move(src)), scrapes_(scrapes), clock_(clock),
+  Reloader(ConfigSource src, scraper::ScrapeManager& scrapes, rules::Notifier& notifier,
+           rules::Manager& rules, metrics::Registry& registry, const Clock& clock, Logger logger)
+      : src_(std::move(src)), scrapes_(scrapes), notifier_(notifier), rules_(rules),
+        clock_(clock),
         logger_(std::move(logger)),
         success_(registry.NewGauge("prometheus_config_last_reload_successful",
                                    "Whether the last configuration reload attempt was successful.")),
@@ -173,21 +181,35 @@ class Reloader {
     auto cfg = LoadConfig(src_);
     if (!cfg.ok()) {
       success_.Set(0);
+      last_success_ = false;
       Status st = cfg.status().WithPrefix(
           fmt::format("couldn't load configuration (--config.file={})", src_.path));
       logger_.Error("Error reloading config", {{"err", st.message()}});
       return st;
     }
-    // The scrape manager runs each job's service discovery (static, file, DNS, HTTP) itself.
-    Status st = scrapes_.ApplyConfig(*cfg);
+    // Every service takes its part; as in Prometheus, one failing does not stop the others,
+    // and the reload as a whole fails. The scrape manager runs each job's service discovery
+    // (static, file, DNS, HTTP) itself.
+    std::vector<std::string> errors;
+    auto apply = [&](std::string_view what, Status st) {
+      if (!st.ok()) errors.push_back(fmt::format("{}: {}", what, st.message()));
+    };
+    apply("notifier", notifier_.ApplyConfig(*cfg));
+    apply("scrape", scrapes_.ApplyConfig(*cfg));
+    apply("rules", rules_.ApplyConfig(*cfg));
     current_ = std::make_shared<const Config>(std::move(cfg).value());
-    if (!st.ok()) {
+    last_success_ = errors.empty();
+    if (!errors.empty()) {
       success_.Set(0);
+      Status st = Errorf(StatusCode::kInvalidArgument, "one or more errors occurred while "
+                         "applying the new configuration (--config.file={}): {}",
+                         src_.path, fmt::join(errors, "; "));
       logger_.Error("Error applying config", {{"err", st.message()}});
       return st;
     }
     success_.Set(1);
-    success_time_.Set(static_cast<double>(clock_.NowMs()) / 1000.0);
+    last_success_ms_ = clock_.NowMs();
+    success_time_.Set(static_cast<double>(last_success_ms_) / 1000.0);
     logger_.Info("Completed loading of configuration file");
     return Status::Ok();
   }
@@ -197,15 +219,27 @@ class Reloader {
     return current_;
   }
 
+  web::RuntimeStatus Runtime() const {
+    std::lock_guard lock(mu_);
+    web::RuntimeStatus st;
+    st.reload_config_success = last_success_;
+    st.last_config_time_ms = last_success_ms_ / 1000 * 1000;
+    return st;
+  }
+
  private:
   ConfigSource src_;
   scraper::ScrapeManager& scrapes_;
+  rules::Notifier& notifier_;
+  rules::Manager& rules_;
   const Clock& clock_;
   Logger logger_;
   metrics::Gauge& success_;
   metrics::Gauge& success_time_;
   mutable std::mutex mu_;
   std::shared_ptr<const Config> current_;
+  bool last_success_ = false;
+  int64_t last_success_ms_ = 0;
 };
 
 int Run(int argc, char** argv) {
@@ -286,12 +320,20 @@ int Run(int argc, char** argv) {
                                             : 15 * kMillisPerDay)
                                 : 0;
   topts.retention_size_bytes = static_cast<uint64_t>(flags.GetBytes("storage.tsdb.retention.size"));
-  auto opened = tsdb::Open(topts);
+  // The external URL decides the route prefix and the links in alerts and the API.
+  auto external = web::ResolveExternalUrl(flags.GetString("web.external-url"),
+                                          flags.GetString("web.route-prefix"),
+                                          flags.GetString("web.listen-address"));
+  if (!external.ok()) {
+    logger.Error("parse external URL", {{"err", external.status().message()}});
+    return 2;
+  }
+  auto opened = tsdb::OpenDB(topts);
   if (!opened.ok()) {
     logger.Error("Opening storage failed", {{"err", opened.status().message()}});
     return 1;
   }
-  std::unique_ptr<storage::Storage> db = std::move(opened).value();
+  std::unique_ptr<tsdb::DB> db = std::move(opened).value();
   logger.Info("TSDB started", {{"path", topts.dir}});
 
   promql::EngineOptions eo;
@@ -308,31 +350,131 @@ int Run(int argc, char** argv) {
   so.registry = &registry;
   so.logger = logger.With({{"component", "scrape manager"}});
   scraper::ScrapeManager scrapes(*db, so);
-  Reloader reloader(config_source, scrapes, registry, clock, logger);
+
+  rules::NotifierOptions no;
+  no.queue_capacity = static_cast<size_t>(flags.GetInt("alertmanager.notification-queue-capacity"));
+  no.max_batch_size = static_cast<size_t>(flags.GetInt("alertmanager.notification-batch-size"));
+  no.user_agent = fmt::format("Hearth/{}", kVersion);
+  no.clock = &clock;
+  no.logger = logger.With({{"component", "notifier"}});
+  no.registry = &registry;
+  rules::Notifier notifier(no);
+
+  rules::ManagerOptions ro;
+  ro.appendable = db.get();
+  ro.queryable = db.get();
+  ro.query = rules::EngineQueryFunc(engine, *db);
+  ro.notify = rules::SendAlertsTo(&notifier, external->url);
+  ro.clock = &clock;
+  ro.logger = logger.With({{"component", "rule manager"}});
+  ro.registry = &registry;
+  ro.parse_expr = rules::PromQLExprParser();
+  ro.external_url = external->url;
+  ro.resend_delay_ms = flags.GetDurationMs("rules.alert.resend-delay");
+  ro.outage_tolerance_ms = flags.GetDurationMs("rules.alert.for-outage-tolerance");
+  ro.for_grace_period_ms = flags.GetDurationMs("rules.alert.for-grace-period");
+  rules::Manager rule_manager(std::move(ro));
+
+  Reloader reloader(config_source, scrapes, notifier, rule_manager, registry, clock, logger);
+
+  // The API v1 reads every service through the small interfaces of web/api_sources.h.
+  auto query_engine = web::NewQueryEngine(engine);
+  auto target_source = web::NewScrapeTargetRetriever(scrapes, external->url);
+  auto rules_source = web::NewRulesRetriever(rule_manager);
+  auto alertmanager_source = web::NewAlertmanagerRetriever(notifier);
+  web::ApiOptions ao;
+  ao.enable_admin_api = flags.GetBool("web.enable-admin-api");
+  ao.cors_origin = flags.GetString("web.cors.origin");
+  ao.lookback_delta_ms = eo.lookback_delta_ms;
+  ao.build_info = {kCompatVersion, kRevision, kBranch, "hearth", kBuildDate,
+                   std::string("g++ ") + __VERSION__};
+  ao.start_time_ms = clock.NowMs();
+  web::ApiSources sources;
+  sources.targets = target_source.get();
+  sources.rules = rules_source.get();
+  sources.alertmanagers = alertmanager_source.get();
+  sources.flags = flags.Values();
+  sources.config_yaml = [&reloader] {
+    auto cfg = reloader.current();
+    return cfg == nullptr ? std::string() : cfg->original_yaml;
+  };
+  sources.external_labels = [&reloader] {
+    auto cfg = reloader.current();
+    return cfg == nullptr ? Labels() : cfg->global.external_labels;
+  };
+  sources.runtime_status = [&reloader, &flags, time_set, size_set] {
+    web::RuntimeStatus st = reloader.Runtime();
+    std::string retention = time_set || !size_set
+                                ? (time_set ? flags.GetString("storage.tsdb.retention.time")
+                                            : std::string("15d"))
+                                : std::string();
+    if (size_set) {
+      std::string size = flags.GetString("storage.tsdb.retention.size");
+      retention = retention.empty() ? size : retention + " or " + size;
+    }
+    st.storage_retention = retention;
+    return st;
+  };
+  class DbImportSink final : public web::ImportSink {
+   public:
+    explicit DbImportSink(std::unique_ptr<tsdb::Importer> imp) : imp_(std::move(imp)) {}
+    Status Add(const Labels& l, int64_t t, double v) override { return imp_->Add(l, t, v); }
+    Status SetMetadata(std::string_view m, const MetricMetadata& md) override {
+      return imp_->SetMetadata(m, md);
+    }
+    Status Flush() override { return imp_->Flush(); }
+    std::optional<uint64_t> Written() const override { return imp_->samples_written(); }
+
+   private:
+    std::unique_ptr<tsdb::Importer> imp_;
+  };
+  sources.new_import_sink = [&db]() -> Result<std::unique_ptr<web::ImportSink>> {
+    HEARTH_ASSIGN_OR_RETURN(auto imp, db->NewImporter(size_t{1} << 21));
+    return std::unique_ptr<web::ImportSink>(std::make_unique<DbImportSink>(std::move(imp)));
+  };
+  auto api = web::Api::Make(ao, *db, *query_engine, std::move(sources), clock,
+                            logger.With({{"component", "api"}}));
+  if (!api.ok()) {
+    logger.Error(api.status().message());
+    return 2;
+  }
 
   web::WebOptions wo;
   wo.listen_address = flags.GetString("web.listen-address");
   wo.enable_lifecycle = flags.GetBool("web.enable-lifecycle");
   wo.enable_admin_api = flags.GetBool("web.enable-admin-api");
-  wo.route_prefix = flags.GetString("web.route-prefix");
+  wo.route_prefix = external->route_prefix;
   wo.max_connections = static_cast<size_t>(flags.GetInt("web.max-connections"));
   wo.read_timeout_ms = flags.GetDurationMs("web.read-timeout");
   web::WebServer web(wo, registry, logger.With({{"component", "web"}}));
+  (*api)->Register(web);
   web.SetQuitHandler([] { kill(getpid(), SIGTERM); });
   web.SetReloadHandler([&reloader] { return reloader.Reload(); });
+
+  // Stops what runs, in Prometheus' order: no new requests, no new rule evaluations, scrapes
+  // end with staleness markers, queued alerts are sent, then storage closes.
+  auto shutdown = [&] {
+    web.SetReady(false);
+    web.Stop();
+    rule_manager.Stop();
+    scrapes.Stop();
+    notifier.Stop();
+    if (Status st = db->Close(); !st.ok()) {
+      logger.Error("Closing storage failed", {{"err", st.message()}});
+    }
+  };
   if (Status st = web.Start(); !st.ok()) {
     logger.Error("Unable to start web listener", {{"err", st.message()}});
-    scrapes.Stop();
-    (void)db->Close();
+    shutdown();
     return 1;
   }
   logger.Info("Listening on", {{"address", wo.listen_address}});
   if (Status st = reloader.Reload(); !st.ok()) {
-    web.Stop();
-    scrapes.Stop();
-    (void)db->Close();
+    shutdown();
     return 1;
   }
+  notifier.Start();
+  rule_manager.Start();
   web.SetReady(true);
   logger.Info("Server is ready to receive web requests.");
 
@@ -347,12 +489,7 @@ int Run(int argc, char** argv) {
                 {{"signal", sig == SIGINT ? "interrupt" : "terminated"}});
     break;
   }
-  web.SetReady(false);
-  web.Stop();
-  scrapes.Stop();  // staleness markers for every target
-  if (Status st = db->Close(); !st.ok()) {
-    logger.Error("Closing storage failed", {{"err", st.message()}});
-  }
+  shutdown();
   logger.Info("See you next time!");
   return 0;
 }

@@ -12,6 +12,7 @@
 #include "cmd/hearthctl/check_cmd.h"
 #include "cmd/hearthctl/tsdb_cmd.h"
 #include "cmd/hearthctl/test_rules_cmd.h"
+#include "cmd/hearthctl/query_cmd.h"
 
 namespace hearth {
 namespace {
@@ -25,6 +26,17 @@ struct Command {
 
 std::vector<Command> Commands() {
   return {
+      {{"query", "instant"}, "[<flags>] <server> <expr>",
+       "Run instant query. --time; --format table|json|csv; --data-dir DIR instead of <server>.",
+       ctl::QueryInstantCommand},
+      {{"query", "range"}, "[<flags>] <server> <expr>",
+       "Run range query. --start, --end, --step; --chart draws a line chart.",
+       ctl::QueryRangeCommand},
+      {{"query", "series"}, "--match=<selector> [<flags>] <server>",
+       "Run series query. --match (repeatable), --start, --end.", ctl::QuerySeriesCommand},
+      {{"query", "labels"}, "[<flags>] <server> <name>",
+       "Run labels query: the values of label <name>. --match, --start, --end.",
+       ctl::QueryLabelsCommand},
       {{"check", "config"},
        "[<flags>] <config-files>...",
        "Check if the config files are valid or not.",

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -103,6 +104,38 @@ TEST_CASE("a slow handler does not block other requests", "[web][http]") {
   slow.join();
 }
 
+TEST_CASE("busy workers are joined by new ones, so long handlers never delay short ones",
+          "[web][http]") {
+  HttpServerOptions opts;
+  opts.worker_threads = 1;
+  opts.max_worker_threads = 8;
+  auto server = StartEcho(opts);
+  // More slow requests than the initial workers.
+  std::vector<std::thread> slow;
+  for (int i = 0; i < 4; ++i) {
+    slow.emplace_back([&] { CHECK(HttpGet(server->port(), "/slow").status == 200); });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto start = std::chrono::steady_clock::now();
+  CHECK(HttpGet(server->port(), "/fast").status == 200);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(300));
+  for (auto& t : slow) t.join();
+}
+
+TEST_CASE("beyond the worker cap requests queue and still complete", "[web][http]") {
+  HttpServerOptions opts;
+  opts.worker_threads = 1;
+  opts.max_worker_threads = 2;
+  auto server = StartEcho(opts);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 6; ++i) {
+    clients.emplace_back([&] { ok += HttpGet(server->port(), "/slow").status == 200; });
+  }
+  for (auto& t : clients) t.join();
+  CHECK(ok == 6);
+}
+
 TEST_CASE("HEAD gets headers without a body", "[web][http]") {
   auto server = StartEcho();
   auto r = HttpRequestRaw(server->port(), "HEAD /h HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
@@ -136,4 +169,223 @@ TEST_CASE("url-encoded forms decode", "[web][http]") {
   CHECK(hp->second == 9090);
   CHECK_FALSE(SplitHostPort("localhost").ok());
   CHECK_FALSE(SplitHostPort("x:99999").ok());
+}
+
+namespace {
+
+// Reads streamed bodies in small pieces and answers with their size and a checksum; other
+// requests get their (whole) body size.
+std::unique_ptr<HttpServer> StartStreaming(size_t max_body, size_t read_limit = SIZE_MAX) {
+  HttpServerOptions opts;
+  opts.listen_address = "127.0.0.1:0";
+  opts.max_body_bytes = max_body;
+  opts.stream_body = [](const HttpRequest& head) { return head.path == "/stream"; };
+  auto s = HttpServer::Start(
+      opts,
+      [read_limit](const HttpRequest& req, HttpResponse& resp) {
+        if (!req.read_body) {
+          resp.body = "whole " + std::to_string(req.body.size());
+          return;
+        }
+        CHECK(req.body.empty());
+        uint64_t sum = 0;
+        size_t total = 0;
+        char buf[1000];  // not a divisor of the chunk sizes below
+        while (total < read_limit) {
+          auto n = req.read_body(buf, sizeof(buf));
+          if (!n.ok()) {
+            resp.status = 400;
+            resp.body = n.status().message();
+            return;
+          }
+          if (*n == 0) break;
+          for (size_t i = 0; i < *n; ++i) sum = sum * 31 + static_cast<unsigned char>(buf[i]);
+          total += *n;
+        }
+        resp.body = "streamed " + std::to_string(total) + " " + std::to_string(sum);
+      },
+      Logger::Discard());
+  REQUIRE(s.ok());
+  return std::move(s).value();
+}
+
+std::string Checksum(const std::string& s) {
+  uint64_t sum = 0;
+  for (unsigned char c : s) sum = sum * 31 + c;
+  return std::to_string(s.size()) + " " + std::to_string(sum);
+}
+
+}  // namespace
+
+TEST_CASE("streamed bodies reach the handler piece by piece, beyond the body limit",
+          "[web][http]") {
+  auto server = StartStreaming(1024);
+  std::string body;
+  for (int i = 0; body.size() < 3 * 1024 * 1024; ++i) body += "line " + std::to_string(i) + "\n";
+  SECTION("content-length") {
+    auto r = HttpPost(server->port(), "/stream", body, "text/plain");
+    CHECK(r.status == 200);
+    CHECK(r.body == "streamed " + Checksum(body));
+  }
+  SECTION("chunked") {
+    std::string raw =
+        "POST /stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    for (size_t pos = 0; pos < body.size(); pos += 100000) {
+      std::string piece = body.substr(pos, 100000);
+      char hex[32];
+      std::snprintf(hex, sizeof(hex), "%zx\r\n", piece.size());
+      raw += hex + piece + "\r\n";
+    }
+    raw += "0\r\n\r\n";
+    auto r = HttpRequestRaw(server->port(), raw);
+    CHECK(r.status == 200);
+    CHECK(r.body == "streamed " + Checksum(body));
+  }
+  SECTION("empty") {
+    auto r = HttpPost(server->port(), "/stream", "", "text/plain");
+    CHECK(r.body == "streamed " + Checksum(""));
+    r = HttpGet(server->port(), "/stream");
+    CHECK(r.body == "streamed " + Checksum(""));
+  }
+  SECTION("other paths keep the limit") {
+    CHECK(HttpPost(server->port(), "/other", body, "text/plain").status == 413);
+    CHECK(HttpPost(server->port(), "/other", "abc", "text/plain").body == "whole 3");
+  }
+}
+
+TEST_CASE("Expect: 100-continue is answered before the body is read", "[web][http]") {
+  auto server = StartStreaming(1 << 20);
+  for (std::string path : {"/stream", "/whole"}) {
+    int fd = hearth::testing::ConnectLoopback(server->port());
+    REQUIRE(fd >= 0);
+    std::string head = "POST " + path +
+                       " HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n"
+                       "Connection: close\r\n\r\n";
+    REQUIRE(send(fd, head.data(), head.size(), MSG_NOSIGNAL) > 0);
+    char buf[256];
+    std::string got;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (got.find("\r\n\r\n") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+      if (n > 0) got.append(buf, static_cast<size_t>(n));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    CHECK(got == "HTTP/1.1 100 Continue\r\n\r\n");
+    REQUIRE(send(fd, "hello", 5, MSG_NOSIGNAL) == 5);
+    got.clear();
+    while (std::chrono::steady_clock::now() < deadline) {
+      ssize_t n = recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<size_t>(n));
+    }
+    close(fd);
+    CHECK(got.rfind("HTTP/1.1 200 OK", 0) == 0);
+    CHECK(got.find(path == "/stream" ? "streamed 5 " : "whole 5") != std::string::npos);
+  }
+}
+
+TEST_CASE("a streamed body left unread closes the connection; a read one keeps it",
+          "[web][http]") {
+  auto partial = StartStreaming(1024, /*read_limit=*/10);
+  std::string big = "POST /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\n\r\n" +
+                    std::string(300000, 'a') + "GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  auto r = HttpRequestRaw(partial->port(), big);
+  CHECK(r.status == 200);
+  CHECK(r.body.rfind("streamed ", 0) == 0);
+  CHECK(r.Header("connection") == "close");
+
+  std::string two = "POST /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n" +
+                    std::string(100, 'a') + "GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  auto full = StartStreaming(1024);
+  int fd = hearth::testing::ConnectLoopback(full->port());
+  REQUIRE(fd >= 0);
+  REQUIRE(send(fd, two.data(), two.size(), MSG_NOSIGNAL) > 0);
+  std::string got;
+  char buf[4096];
+  while (true) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 5000) <= 0) break;
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  CHECK(got.find("streamed 100 ") != std::string::npos);
+  CHECK(got.find("whole 0") != std::string::npos);  // the second request on the same connection
+}
+
+TEST_CASE("a stalled streamed body times out without blocking the server", "[web][http]") {
+  HttpServerOptions opts;
+  opts.listen_address = "127.0.0.1:0";
+  opts.read_timeout_ms = 300;
+  opts.stream_body = [](const HttpRequest&) { return true; };
+  std::atomic<bool> timed_out{false};
+  auto s = HttpServer::Start(
+      opts,
+      [&](const HttpRequest& req, HttpResponse& resp) {
+        if (!req.read_body) return;
+        char buf[16];
+        while (true) {
+          auto n = req.read_body(buf, sizeof(buf));
+          if (!n.ok()) {
+            timed_out = n.status().code() == StatusCode::kDeadlineExceeded;
+            break;
+          }
+          if (*n == 0) break;
+        }
+        resp.body = "done";
+      },
+      Logger::Discard());
+  REQUIRE(s.ok());
+  int fd = hearth::testing::ConnectLoopback((*s)->port());
+  std::string head = "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc";
+  REQUIRE(send(fd, head.data(), head.size(), MSG_NOSIGNAL) > 0);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!timed_out && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(timed_out);
+  close(fd);
+  (*s)->Stop();
+}
+
+TEST_CASE("a client that hangs up is noticed while its handler runs", "[web][http]") {
+  HttpServerOptions opts;
+  opts.listen_address = "127.0.0.1:0";
+  std::atomic<int> noticed{0};
+  std::atomic<int> finished{0};
+  auto s = HttpServer::Start(
+      opts,
+      [&](const HttpRequest& req, HttpResponse& resp) {
+        REQUIRE(req.client_gone != nullptr);
+        for (int i = 0; i < 250 && !req.client_gone->load(); ++i) {
+          if (req.path == "/quick") break;
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        if (req.client_gone->load()) ++noticed;
+        ++finished;
+        resp.body = "x";
+      },
+      Logger::Discard());
+  REQUIRE(s.ok());
+  int fd = hearth::testing::ConnectLoopback((*s)->port());
+  std::string req = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
+  REQUIRE(send(fd, req.data(), req.size(), MSG_NOSIGNAL) > 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  close(fd);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  while (finished < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(noticed == 1);
+  // A client that waits is not mistaken for one that left, also with keep-alive.
+  auto r = HttpGet((*s)->port(), "/quick");
+  CHECK(r.status == 200);
+  CHECK(noticed == 1);
+  std::string two = "GET /quick HTTP/1.1\r\nHost: x\r\n\r\nGET /quick HTTP/1.1\r\nHost: x\r\n"
+                    "Connection: close\r\n\r\n";
+  auto both = HttpRequestRaw((*s)->port(), two);
+  CHECK(both.status == 200);
+  CHECK(noticed == 1);
+  CHECK(finished == 4);
 }

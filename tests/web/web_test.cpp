@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/common/http_client.h"
+#include "web/compress.h"
 #include "web/web.h"
 
 using namespace hearth;
@@ -92,4 +93,53 @@ TEST_CASE("route prefix serves endpoints under a path", "[web]") {
   CHECK(HttpGet(web.port(), "/prometheus/-/healthy").status == 200);
   CHECK(HttpGet(web.port(), "/-/healthy").status == 404);
   CHECK(HttpGet(web.port(), "/prometheusx/-/healthy").status == 404);
+}
+
+TEST_CASE("responses are gzipped when the client accepts it", "[web]") {
+  metrics::Registry registry;
+  registry.NewGauge("hearth_test_gauge", "A gauge.").Set(3);
+  web::WebServer web(LocalOptions(), registry, Logger::Discard());
+  REQUIRE(web.Start().ok());
+  auto plain = HttpGet(web.port(), "/metrics");
+  CHECK(plain.Header("content-encoding").empty());
+  auto gz = hearth::testing::HttpRequestRaw(
+      web.port(),
+      "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n");
+  CHECK(gz.status == 200);
+  CHECK(gz.Header("content-encoding") == "gzip");
+  CHECK(gz.Header("vary") == "Accept-Encoding");
+  auto body = web::GzipDecompress(gz.body);
+  REQUIRE(body.ok());
+  CHECK(body->find("hearth_test_gauge 3\n") != std::string::npos);
+}
+
+TEST_CASE("405 answers name the allowed methods", "[web]") {
+  metrics::Registry registry;
+  web::WebServer web(LocalOptions(), registry, Logger::Discard());
+  REQUIRE(web.Start().ok());
+  auto r = HttpPost(web.port(), "/-/healthy", "");
+  CHECK(r.status == 405);
+  CHECK(r.Header("allow") == "GET, HEAD");
+}
+
+TEST_CASE("external URL and route prefix resolve as Prometheus does", "[web]") {
+  auto a = web::ResolveExternalUrl("http://example.com:9090/prometheus/", "", "0.0.0.0:9090");
+  REQUIRE(a.ok());
+  CHECK(a->url == "http://example.com:9090/prometheus");
+  CHECK(a->route_prefix == "/prometheus");
+  auto b = web::ResolveExternalUrl("https://example.com", "", ":9090");
+  REQUIRE(b.ok());
+  CHECK(b->url == "https://example.com");
+  CHECK(b->route_prefix == "/");
+  auto c = web::ResolveExternalUrl("http://proxy/x/", "internal/", ":9090");
+  REQUIRE(c.ok());
+  CHECK(c->route_prefix == "/internal");
+  auto d = web::ResolveExternalUrl("", "", "0.0.0.0:9191");
+  REQUIRE(d.ok());
+  CHECK(d->url.rfind("http://", 0) == 0);
+  CHECK(d->url.find(":9191") != std::string::npos);
+  auto bad = web::ResolveExternalUrl("ftp://x/", "", ":9090");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message() ==
+        "\"ftp://x/\": invalid \"ftp\" scheme, only 'http' and 'https' are supported");
 }
