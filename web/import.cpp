@@ -1,28 +1,17 @@
-// POST /api/v1/import/openmetrics (admin API): OpenMetrics text streamed into the storage.
-//
-// The body is read in pieces and never held whole: complete lines are cut into batches of
-// about kBatchBytes and each batch is parsed on its own by the OpenMetrics pull parser (a batch
-// that is not the last gets a "# EOF" line of its own). A line the parser refuses is reported
-// with its line number in the whole body and parsing resumes at the next line, so one bad line
-// costs that line only. Memory: two batches plus what the sink buffers.
+// POST /api/v1/import/openmetrics (admin API): OpenMetrics text streamed into the storage
+// (web/openmetrics_import.h); the body is read in pieces and never held whole.
 //
 // Answer: {"samplesImported":N,"samplesRejected":M,"errors":[{"line":L,"error":"..."},...]}
-// with at most kMaxErrors errors listed (all are counted).
+// with at most OpenMetricsImport::kMaxErrors errors listed (all are counted).
 
-#include <map>
+#include <cstring>
 
-#include <fmt/format.h>
-
-#include "model/strutil.h"
-#include "scraper/textparse/parser.h"
 #include "web/internal/api_impl.h"
+#include "web/openmetrics_import.h"
 
 namespace hearth::web {
 namespace {
 
-constexpr size_t kBatchBytes = 1 << 20;
-constexpr size_t kReadBytes = 256 << 10;
-constexpr size_t kMaxErrors = 10;
 constexpr size_t kAppenderCommitEvery = 10000;
 
 // The sink without a bulk importer: the storage's appender, committing every few thousand
@@ -52,197 +41,6 @@ class AppenderSink final : public ImportSink {
   size_t pending_ = 0;
 };
 
-bool IsSampleRejection(StatusCode c) {
-  return c == StatusCode::kOutOfOrderSample || c == StatusCode::kOutOfBounds ||
-         c == StatusCode::kDuplicateSampleForTimestamp || c == StatusCode::kInvalidArgument;
-}
-
-struct ImportError {
-  int64_t line;
-  std::string message;
-};
-
-class OpenMetricsImport {
- public:
-  explicit OpenMetricsImport(ImportSink& sink) : sink_(sink) {}
-
-  // Parses one batch of whole lines; `last` when it ends the body. Returns a fatal error
-  // (the sink failed); parse errors are recorded and parsing goes on.
-  Status Batch(std::string_view lines, bool last) {
-    if (stopped_) {
-      if (!TrimSpace(lines).empty()) {
-        Error(line_base_ + 1, "unexpected data after # EOF");
-        stopped_ = false;  // reported once
-        after_eof_ = true;
-      }
-      line_base_ += CountLines(lines);
-      return Status::Ok();
-    }
-    if (after_eof_) return Status::Ok();
-    int64_t batch_lines = CountLines(lines);
-    std::string_view rest = lines;
-    int64_t rest_first = line_base_ + 1;  // global number of rest's first line
-    while (true) {
-      std::string text(rest);
-      if (!last) text += "# EOF\n";
-      textparse::Parser p(text, textparse::Format::kOpenMetrics);
-      int64_t own_lines = CountLines(rest);
-      bool restart = false;
-      while (true) {
-        // The parser's line is that of the entry about to be read (after an error: of the
-        // bad entry).
-        int64_t global = rest_first + p.line() - 1;
-        textparse::Entry e = p.Next();
-        if (e == textparse::Entry::kEOF) break;
-        if (e == textparse::Entry::kInvalid) {
-          global = rest_first + p.line() - 1;
-          if (p.line() > own_lines && !last) break;  // only our own "# EOF" line is left
-          const std::string& msg = p.status().message();
-          bool data_after_eof = msg.rfind("unexpected data after # EOF", 0) == 0;
-          if (data_after_eof && !last && p.line() == own_lines) {
-            // The body's "# EOF" ends this batch; only our own "# EOF" follows it.
-            stopped_ = true;
-            break;
-          }
-          Error(global, Relocate(msg, global));
-          if (data_after_eof) {
-            after_eof_ = true;
-            break;
-          }
-          if (msg.rfind("data does not end with # EOF", 0) == 0) break;
-          // Resume after the bad line; a sample line counts as rejected.
-          if (LooksLikeSample(rest, p.line())) ++rejected_;
-          size_t next = LineStart(rest, p.line() + 1);
-          if (next >= rest.size()) break;
-          rest_first += p.line();
-          rest = rest.substr(next);
-          restart = true;
-          break;
-        }
-        if (e == textparse::Entry::kSeries) {
-          HEARTH_RETURN_IF_ERROR(Sample(p, global));
-        } else if (e == textparse::Entry::kType) {
-          meta_[std::string(p.MetricFamily())].type = p.Type();
-        } else if (e == textparse::Entry::kHelp) {
-          meta_[std::string(p.MetricFamily())].help = std::string(p.Help());
-        } else if (e == textparse::Entry::kUnit) {
-          meta_[std::string(p.MetricFamily())].unit = std::string(p.Unit());
-        }
-      }
-      if (!restart) {
-        // kEOF on a line of the body itself is the real end: nothing may follow.
-        if (p.status().ok() && p.line() <= own_lines && !last) stopped_ = true;
-        break;
-      }
-    }
-    line_base_ += batch_lines;
-    return Status::Ok();
-  }
-
-  Status Finish() {
-    for (const auto& [family, meta] : meta_) HEARTH_RETURN_IF_ERROR(sink_.SetMetadata(family, meta));
-    HEARTH_RETURN_IF_ERROR(sink_.Flush());
-    if (auto written = sink_.Written(); written && *written < imported_) {
-      uint64_t dropped = imported_ - *written;
-      imported_ = *written;
-      rejected_ += dropped;
-      if (errors_.size() < kMaxErrors) {
-        errors_.push_back({0, fmt::format("{} samples were not written: older than the retention "
-                                          "time or repeating a timestamp",
-                                          dropped)});
-      }
-    }
-    return Status::Ok();
-  }
-
-  void WriteResult(JsonWriter& w) const {
-    w.BeginObject();
-    w.Key("samplesImported");
-    w.Uint(imported_);
-    w.Key("samplesRejected");
-    w.Uint(rejected_);
-    w.Key("errors");
-    w.BeginArray();
-    for (const ImportError& e : errors_) {
-      w.BeginObject();
-      w.Member("line", e.line);
-      w.Member("error", e.message);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-  }
-
- private:
-  Status Sample(textparse::Parser& p, int64_t line) {
-    auto labels = p.BuildLabels();
-    if (!labels.ok()) {
-      ++rejected_;
-      Error(line, Relocate(labels.status().message(), line));
-      return Status::Ok();
-    }
-    if (!p.HasTimestamp()) {
-      ++rejected_;
-      Error(line, fmt::format("expected timestamp for series {}, got none", labels->ToString()));
-      return Status::Ok();
-    }
-    Status st = sink_.Add(*labels, p.Timestamp(), p.Value());
-    if (st.ok()) {
-      ++imported_;
-      return Status::Ok();
-    }
-    if (!IsSampleRejection(st.code())) return st;
-    ++rejected_;
-    Error(line, fmt::format("{}: {}", labels->ToString(), st.message()));
-    return Status::Ok();
-  }
-
-  void Error(int64_t line, std::string message) {
-    if (errors_.size() < kMaxErrors) errors_.push_back({line, std::move(message)});
-  }
-
-  // The parser numbers lines within a batch: "(line 3, column 5)" -> the body's line.
-  static std::string Relocate(const std::string& msg, int64_t global) {
-    size_t at = msg.rfind(" (line ");
-    if (at == std::string::npos) return msg;
-    size_t comma = msg.find(',', at);
-    if (comma == std::string::npos) return msg;
-    return msg.substr(0, at) + fmt::format(" (line {}", global) + msg.substr(comma);
-  }
-
-  static int64_t CountLines(std::string_view s) {
-    int64_t n = 0;
-    for (char c : s) n += c == '\n';
-    if (!s.empty() && s.back() != '\n') ++n;
-    return n;
-  }
-
-  // Byte offset of 1-based line `line` in `s` (s.size() when past the end).
-  static size_t LineStart(std::string_view s, int64_t line) {
-    size_t pos = 0;
-    for (int64_t l = 1; l < line; ++l) {
-      size_t nl = s.find('\n', pos);
-      if (nl == std::string_view::npos) return s.size();
-      pos = nl + 1;
-    }
-    return pos;
-  }
-
-  static bool LooksLikeSample(std::string_view s, int64_t line) {
-    size_t start = LineStart(s, line);
-    return start < s.size() && s[start] != '#' && s[start] != '\n';
-  }
-
-  ImportSink& sink_;
-  std::map<std::string, MetricMetadata> meta_;
-  uint64_t imported_ = 0;
-  uint64_t rejected_ = 0;
-  std::vector<ImportError> errors_;
-  int64_t line_base_ = 0;   // lines of the body before the current batch
-  bool stopped_ = false;    // the body's "# EOF" was seen at a batch end
-  bool after_eof_ = false;  // data after "# EOF" was reported: ignore the rest
-};
-
 }  // namespace
 
 void ApiImpl::ImportOpenMetrics(const HttpRequest& req, const Form&, ApiResponse& resp) {
@@ -256,40 +54,35 @@ void ApiImpl::ImportOpenMetrics(const HttpRequest& req, const Form&, ApiResponse
     sink = std::make_unique<AppenderSink>(storage_);
   }
   OpenMetricsImport import(*sink);
-  auto fatal = [&](const Status& st) {
-    resp.Fail(st.code() == StatusCode::kDeadlineExceeded ? ErrorType::kTimeout
-                                                         : ErrorType::kInternal,
-              "import: " + st.message());
+  size_t body_pos = 0;  // without a streaming reader: the position in req.body
+  auto read = [&](char* buf, size_t size) -> Result<size_t> {
+    if (req.read_body) return req.read_body(buf, size);
+    size_t n = std::min(size, req.body.size() - body_pos);
+    std::memcpy(buf, req.body.data() + body_pos, n);
+    body_pos += n;
+    return n;
   };
-  std::string pending;  // bytes not yet parsed: at most one batch plus one read
-  auto process = [&](bool last) -> Status {
-    if (!last) {
-      size_t cut = pending.rfind('\n');
-      if (cut == std::string::npos) return Status::Ok();
-      HEARTH_RETURN_IF_ERROR(import.Batch(std::string_view(pending).substr(0, cut + 1), false));
-      pending.erase(0, cut + 1);
-      return Status::Ok();
-    }
-    return import.Batch(pending, true);
-  };
-  if (req.read_body) {
-    std::string buf(kReadBytes, '\0');
-    while (true) {
-      auto n = req.read_body(buf.data(), buf.size());
-      if (!n.ok()) return fatal(n.status());
-      if (*n == 0) break;
-      pending.append(buf.data(), *n);
-      if (pending.size() >= kBatchBytes) {
-        if (Status st = process(false); !st.ok()) return fatal(st);
-      }
-    }
-  } else {
-    pending = req.body;
+  if (Status st = import.Run(read); !st.ok()) {
+    return resp.Fail(st.code() == StatusCode::kDeadlineExceeded ? ErrorType::kTimeout
+                                                               : ErrorType::kInternal,
+                     "import: " + st.message());
   }
-  if (Status st = process(true); !st.ok()) return fatal(st);
-  if (Status st = import.Finish(); !st.ok()) return fatal(st);
   JsonWriter w = resp.Data();
-  import.WriteResult(w);
+  w.BeginObject();
+  w.Key("samplesImported");
+  w.Uint(import.imported());
+  w.Key("samplesRejected");
+  w.Uint(import.rejected());
+  w.Key("errors");
+  w.BeginArray();
+  for (const ImportError& e : import.errors()) {
+    w.BeginObject();
+    w.Member("line", e.line);
+    w.Member("error", e.message);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
 }
 
 }  // namespace hearth::web

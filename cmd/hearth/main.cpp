@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "cmd/common/build_info.h"
+#include "cmd/common/db_import_sink.h"
 #include "cmd/common/default_config.h"
 #include "cmd/common/flags.h"
 #include "config/load.h"
@@ -415,23 +416,7 @@ int Run(int argc, char** argv) {
     st.storage_retention = retention;
     return st;
   };
-  class DbImportSink final : public web::ImportSink {
-   public:
-    explicit DbImportSink(std::unique_ptr<tsdb::Importer> imp) : imp_(std::move(imp)) {}
-    Status Add(const Labels& l, int64_t t, double v) override { return imp_->Add(l, t, v); }
-    Status SetMetadata(std::string_view m, const MetricMetadata& md) override {
-      return imp_->SetMetadata(m, md);
-    }
-    Status Flush() override { return imp_->Flush(); }
-    std::optional<uint64_t> Written() const override { return imp_->samples_written(); }
-
-   private:
-    std::unique_ptr<tsdb::Importer> imp_;
-  };
-  sources.new_import_sink = [&db]() -> Result<std::unique_ptr<web::ImportSink>> {
-    HEARTH_ASSIGN_OR_RETURN(auto imp, db->NewImporter(size_t{1} << 21));
-    return std::unique_ptr<web::ImportSink>(std::make_unique<DbImportSink>(std::move(imp)));
-  };
+  sources.new_import_sink = [&db] { return DbImportSink::Make(*db); };
   auto api = web::Api::Make(ao, *db, *query_engine, std::move(sources), clock,
                             logger.With({{"component", "api"}}));
   if (!api.ok()) {

@@ -1,5 +1,7 @@
 #include "cmd/hearthctl/api_client.h"
 
+#include <algorithm>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -82,7 +84,9 @@ Result<ApiClient> ApiClient::Make(std::string_view server, Params headers, int64
 }
 
 Result<ApiClient::Raw> ApiClient::Do(std::string_view method, const std::string& target,
-                                     const std::string& body) {
+                                     const std::string& body, std::string_view content_type,
+                                     const ReadFunc* stream_body, uint64_t stream_length,
+                                     const std::function<void(uint64_t)>* sent) {
   try {
     net::io_context ioc;
     tcp::resolver resolver(ioc);
@@ -103,13 +107,38 @@ Result<ApiClient::Raw> ApiClient::Do(std::string_view method, const std::string&
     req.set(http::field::user_agent, "hearthctl");
     req.set(http::field::accept_encoding, "gzip");
     for (const auto& [k, v] : headers_) req.set(k, v);
-    if (method == "POST") {
-      req.set(http::field::content_type, "application/x-www-form-urlencoded");
-      req.body() = body;
+    if (method == "POST") req.set(http::field::content_type, std::string(content_type));
+    auto write_failed = [&] {
+      return Errorf(StatusCode::kUnavailable, "write to {}:{}: {}", host_, port_, ec.message());
+    };
+    if (stream_body != nullptr) {
+      req.content_length(stream_length);
+      http::request<http::empty_body> head(std::move(req.base()));
+      http::request_serializer<http::empty_body> sr(head);
+      http::write_header(stream, sr, ec);
+      if (ec) return write_failed();
+      std::string piece(256 << 10, '\0');
+      uint64_t done = 0;
+      while (done < stream_length) {
+        HEARTH_ASSIGN_OR_RETURN(size_t n, (*stream_body)(piece.data(), piece.size()));
+        if (n == 0) {
+          return Errorf(StatusCode::kIOError, "body ended after {} of {} bytes", done,
+                        stream_length);
+        }
+        n = static_cast<size_t>(std::min<uint64_t>(n, stream_length - done));
+        stream.expires_after(std::chrono::milliseconds(timeout_ms_));
+        net::write(stream, net::buffer(piece.data(), n), ec);
+        if (ec) return write_failed();
+        done += n;
+        if (sent != nullptr && *sent) (*sent)(done);
+      }
+      stream.expires_after(std::chrono::milliseconds(timeout_ms_));
+    } else {
+      if (method == "POST") req.body() = body;
+      req.prepare_payload();
+      http::write(stream, req, ec);
+      if (ec) return write_failed();
     }
-    req.prepare_payload();
-    http::write(stream, req, ec);
-    if (ec) return Errorf(StatusCode::kUnavailable, "write to {}:{}: {}", host_, port_, ec.message());
     beast::flat_buffer buf;
     http::response_parser<http::string_body> parser;
     parser.body_limit(1ULL << 32);
@@ -130,6 +159,14 @@ Result<ApiClient::Raw> ApiClient::Do(std::string_view method, const std::string&
   } catch (const std::exception& e) {
     return Errorf(StatusCode::kUnavailable, "request to {}:{}: {}", host_, port_, e.what());
   }
+}
+
+Result<ApiReply> ApiClient::PostStream(std::string_view endpoint, std::string_view content_type,
+                                       uint64_t length, const ReadFunc& read,
+                                       const std::function<void(uint64_t sent)>& sent) {
+  std::string target = fmt::format("{}/api/v1/{}", base_path_, endpoint);
+  HEARTH_ASSIGN_OR_RETURN(Raw raw, Do("POST", target, "", content_type, &read, length, &sent));
+  return Decode(raw);
 }
 
 Result<ApiReply> ApiClient::Decode(const Raw& raw) {

@@ -7,6 +7,7 @@
 // Thread-safety: none; one client per command.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,12 +39,25 @@ class ApiClient {
   // GETs <base>/api/v1/<endpoint>?params.
   Result<ApiReply> Get(std::string_view endpoint, const Params& params);
 
+  // Reads up to `size` bytes into `buf`; 0 at the end.
+  using ReadFunc = std::function<Result<size_t>(char* buf, size_t size)>;
+  // POSTs a body of `length` bytes, sent piece by piece as `read` yields it (never held whole),
+  // to <base>/api/v1/<endpoint>. `sent(bytes)` is called after each piece. The timeout applies
+  // to each piece and to the answer, not to the whole upload.
+  Result<ApiReply> PostStream(std::string_view endpoint, std::string_view content_type,
+                              uint64_t length, const ReadFunc& read,
+                              const std::function<void(uint64_t sent)>& sent = {});
+
  private:
   struct Raw {
     int status = 0;
     std::string body;
   };
-  Result<Raw> Do(std::string_view method, const std::string& target, const std::string& body);
+  // The body is `body`, or when `stream` is set, `stream_length` bytes read from it.
+  Result<Raw> Do(std::string_view method, const std::string& target, const std::string& body,
+                 std::string_view content_type = "application/x-www-form-urlencoded",
+                 const ReadFunc* stream = nullptr, uint64_t stream_length = 0,
+                 const std::function<void(uint64_t)>* sent = nullptr);
   Result<ApiReply> Decode(const Raw& raw);
 
   std::string host_;

@@ -10,6 +10,7 @@
 
 #include "cmd/common/build_info.h"
 #include "cmd/hearthctl/check_cmd.h"
+#include "cmd/hearthctl/import_cmd.h"
 #include "cmd/hearthctl/tsdb_cmd.h"
 #include "cmd/hearthctl/test_rules_cmd.h"
 #include "cmd/hearthctl/query_cmd.h"
@@ -53,6 +54,10 @@ std::vector<Command> Commands() {
        "Analyze churn, label pair cardinality and compression of a time partition.",
        RunTsdbAnalyze},
       {{"tsdb", "dump"}, "[<db path>]", "Dump samples from a TSDB.", RunTsdbDump},
+      {{"tsdb", "import", "openmetrics"}, "[<flags>] <input file> [<output directory>]",
+       "Import samples from OpenMetrics input into a data directory, or a running server with "
+       "--server.",
+       ctl::RunTsdbImportOpenMetrics},
       {{"test", "rules"},
        "[<flags>] <test-rule-file>...",
        "Unit tests for rules.",
