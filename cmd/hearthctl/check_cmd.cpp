@@ -14,6 +14,7 @@
 #include "config/target_groups.h"
 #include "model/strutil.h"
 #include "query/parser/parser.h"
+#include "rules/manager.h"
 
 namespace hearth::ctl {
 namespace {
@@ -204,6 +205,12 @@ std::pair<bool, bool> CheckRuleFiles(const std::vector<std::string>& files, cons
     std::vector<std::string> errors;
     bool lint_only = false;
     for (const std::string& e : r.errors) errors.push_back(fmt::format("{}{}: {}", indent, file, e));
+    if (errors.empty()) {
+      // Alert label and annotation templates, as the server parses them at load time.
+      for (const std::string& e : rules::CheckRuleTemplates(r.file)) {
+        errors.push_back(fmt::format("{}{}: {}", indent, file, e));
+      }
+    }
     if (errors.empty() && f.lint_duplicates) {
       std::vector<DuplicateRule> dups = FindDuplicateRules(r.file);
       if (!dups.empty()) {

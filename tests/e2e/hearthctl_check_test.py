@@ -109,6 +109,17 @@ class CheckTest(unittest.TestCase):
         rc, out, _ = run("check", "rules", "--lint=none", "dup.yml", cwd=self.dir)
         self.assertEqual((rc, out), (0, "Checking dup.yml\n  SUCCESS: 2 rules found\n\n"))
 
+    def test_bad_template_is_an_error_with_position(self):
+        self.write("tmpl.yml", "groups:\n- name: g\n  rules:\n  - alert: X\n    expr: up == 0\n"
+                               "    annotations:\n"
+                               "      summary: '{{ $labels.instance | humanise }}'\n")
+        rc, out, err = run("check", "rules", "tmpl.yml", cwd=self.dir)
+        self.assertEqual(rc, 1)
+        self.assertEqual(out, "Checking tmpl.yml\n\n")
+        self.assertEqual(err, "  FAILED:\ntmpl.yml: 4:5: group \"g\", rule 1, \"X\": annotation "
+                              "\"summary\": template: __alert_X:1:22: function \"humanise\" not "
+                              "defined\n")
+
     def test_usage_errors(self):
         rc, _, err = run("check", "rules", cwd=self.dir)
         self.assertEqual(rc, 1)
