@@ -18,13 +18,14 @@ def free_port():
 
 
 class Hearth:
-    def __init__(self, binary, *flags, data_dir=None, config="global:\n  scrape_interval: 15s\n"):
+    def __init__(self, binary, *flags, data_dir=None, prefix="",
+                 config="global:\n  scrape_interval: 15s\n"):
         self.dir = tempfile.mkdtemp(prefix="hearth-e2e-")
         self.data_dir = data_dir or os.path.join(self.dir, "data")
         with open(os.path.join(self.dir, "prometheus.yml"), "w") as f:
             f.write(config)
         self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"http://127.0.0.1:{self.port}{prefix}"
         self.proc = subprocess.Popen(
             [binary, f"--config.file={self.dir}/prometheus.yml",
              f"--web.listen-address=127.0.0.1:{self.port}",
@@ -44,12 +45,22 @@ class Hearth:
         self.stop()
         raise AssertionError("hearth did not become ready")
 
-    def get_json(self, path):
+    def request(self, path, data=None, headers=None, method=None):
+        """(status, headers, body) of a request to base + path."""
+        req = urllib.request.Request(self.base + path, data=data, headers=headers or {},
+                                     method=method)
         try:
-            with urllib.request.urlopen(self.base + path, timeout=30) as r:
-                return r.status, json.loads(r.read())
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, dict(r.headers), r.read()
         except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read() or b"null")
+            return e.code, dict(e.headers), e.read()
+
+    def json(self, path, data=None):
+        status, _, body = self.request(path, data)
+        return status, json.loads(body) if body else None
+
+    def get_json(self, path):
+        return self.json(path)
 
     def stop(self):
         if self.proc.poll() is None:
