@@ -17,6 +17,8 @@
 #include <fmt/format.h>
 #include <openssl/err.h>
 
+#include "httpc/auth.h"
+#include "httpc/internal/tls.h"
 #include "model/strutil.h"
 
 namespace hearth::rules {
@@ -30,69 +32,9 @@ using error_code = boost::system::error_code;
 
 namespace {
 
-Result<std::string> ReadFile(const std::string& path, std::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Status(StatusCode::kIOError,
-                  fmt::format("unable to read {} {}: no such file or directory", what, path));
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string Base64(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (static_cast<uint32_t>(static_cast<uint8_t>(in[i])) << 16) |
-                 (static_cast<uint32_t>(static_cast<uint8_t>(in[i + 1])) << 8) |
-                 static_cast<uint8_t>(in[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = static_cast<uint32_t>(static_cast<uint8_t>(in[i])) << 16;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (static_cast<uint32_t>(static_cast<uint8_t>(in[i])) << 16) |
-                 (static_cast<uint32_t>(static_cast<uint8_t>(in[i + 1])) << 8);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
-std::string LowerMessage(const error_code& ec) {
-  std::string m = ec.message();
-  if (!m.empty() && m[0] >= 'A' && m[0] <= 'Z') m[0] = static_cast<char>(m[0] - 'A' + 'a');
-  return m;
-}
-
-std::string OpenSslError(const error_code& ec) {
-  if (ec.category() == net::error::get_ssl_category()) {
-    char buf[256];
-    ERR_error_string_n(static_cast<unsigned long>(ec.value()), buf, sizeof buf);
-    std::string s = buf;
-    auto pos = s.rfind(':');
-    if (pos != std::string::npos) s = s.substr(pos + 1);
-    return s;
-  }
-  return LowerMessage(ec);
-}
-
-std::string TrimNewline(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
+using httpc::Base64;
+using httpc::ErrorText;
+using httpc::LowerMessage;
 
 struct ParsedUrl {
   bool tls = false;
@@ -144,31 +86,7 @@ struct HttpPoster::Impl {
   std::shared_ptr<ssl::context> tls;
 
   // The Authorization header, with secrets files read now.
-  Result<std::string> AuthHeader() const {
-    if (config.basic_auth) {
-      const BasicAuth& b = *config.basic_auth;
-      std::string user = b.username, pass = b.password;
-      if (!b.username_file.empty()) {
-        HEARTH_ASSIGN_OR_RETURN(user, ReadFile(b.username_file, "basic auth username file"));
-        user = TrimNewline(user);
-      }
-      if (!b.password_file.empty()) {
-        HEARTH_ASSIGN_OR_RETURN(pass, ReadFile(b.password_file, "basic auth password file"));
-        pass = TrimNewline(pass);
-      }
-      return "Basic " + Base64(user + ":" + pass);
-    }
-    if (config.authorization) {
-      const Authorization& a = *config.authorization;
-      std::string cred = a.credentials;
-      if (!a.credentials_file.empty()) {
-        HEARTH_ASSIGN_OR_RETURN(cred, ReadFile(a.credentials_file, "authorization credentials file"));
-        cred = TrimNewline(cred);
-      }
-      return (a.type.empty() ? std::string("Bearer") : a.type) + " " + cred;
-    }
-    return std::string();
-  }
+  Result<std::string> AuthHeader() const { return httpc::AuthorizationHeader(config); }
 
   // Runs one asynchronous operation to completion or until `deadline`; on timeout the
   // operation is abandoned (the caller closes the socket) and beast::error::timeout returned.
@@ -275,7 +193,7 @@ struct HttpPoster::Impl {
         error_code ignored;
         beast::get_lowest_layer(tls_stream).socket().close(ignored);
         if (ec == beast::error::timeout) return timeout_error();
-        return Status(StatusCode::kUnavailable, fmt::format("{}: tls: {}", what, OpenSslError(ec)));
+        return Status(StatusCode::kUnavailable, fmt::format("{}: tls: {}", what, ErrorText(ec)));
       }
       ec = exchange(tls_stream);
       error_code ignored;
@@ -287,7 +205,7 @@ struct HttpPoster::Impl {
     }
     if (ec) {
       if (ec == beast::error::timeout) return timeout_error();
-      return Status(StatusCode::kUnavailable, fmt::format("{}: {}", what, OpenSslError(ec)));
+      return Status(StatusCode::kUnavailable, fmt::format("{}: {}", what, ErrorText(ec)));
     }
     HttpPostResult out;
     out.status = static_cast<int>(res.result_int());
@@ -305,43 +223,7 @@ Result<std::shared_ptr<const HttpPoster>> HttpPoster::Make(const HttpClientConfi
   auto impl = std::make_unique<Impl>();
   impl->config = config;
   impl->user_agent = std::move(user_agent);
-  impl->tls = std::make_shared<ssl::context>(ssl::context::tls_client);
-  ssl::context& ctx = *impl->tls;
-  const TlsConfig& t = config.tls_config;
-  error_code ec;
-  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                  ssl::context::no_sslv3);
-  if (!t.ca_file.empty()) {
-    HEARTH_ASSIGN_OR_RETURN(std::string pem, ReadFile(t.ca_file, "CA file"));
-    ctx.add_certificate_authority(net::buffer(pem), ec);
-    if (ec) {
-      return InvalidArgument("unable to use specified CA cert {}: {}", t.ca_file, OpenSslError(ec));
-    }
-  } else if (!t.ca.empty()) {
-    ctx.add_certificate_authority(net::buffer(t.ca), ec);
-    if (ec) return InvalidArgument("unable to use inline CA cert: {}", OpenSslError(ec));
-  } else {
-    ctx.set_default_verify_paths(ec);
-  }
-  std::string cert = t.cert, key = t.key;
-  if (!t.cert_file.empty()) {
-    HEARTH_ASSIGN_OR_RETURN(cert, ReadFile(t.cert_file, "client certificate"));
-  }
-  if (!t.key_file.empty()) {
-    HEARTH_ASSIGN_OR_RETURN(key, ReadFile(t.key_file, "client key"));
-  }
-  if (!cert.empty() || !key.empty()) {
-    if (cert.empty() || key.empty()) {
-      return InvalidArgument("exactly one of cert and key is configured");
-    }
-    ctx.use_certificate_chain(net::buffer(cert), ec);
-    if (!ec) ctx.use_private_key(net::buffer(key), ssl::context::pem, ec);
-    if (ec) {
-      return InvalidArgument("unable to use specified client cert ({}) & key ({}): {}",
-                             t.cert_file, t.key_file, OpenSslError(ec));
-    }
-  }
-  ctx.set_verify_mode(t.insecure_skip_verify ? ssl::verify_none : ssl::verify_peer);
+  HEARTH_ASSIGN_OR_RETURN(impl->tls, httpc::MakeClientTlsContext(config.tls_config));
   return std::shared_ptr<const HttpPoster>(new HttpPoster(std::move(impl)));
 }
 

@@ -19,6 +19,8 @@
 #include <openssl/err.h>
 #include <zlib.h>
 
+#include "httpc/auth.h"
+#include "httpc/internal/tls.h"
 #include "model/strutil.h"
 
 namespace hearth::scraper {
@@ -32,74 +34,15 @@ using boost::system::error_code;
 
 namespace {
 
+using httpc::Base64;
+using httpc::ErrorText;
+using httpc::LowerMessage;
+
 bool IsDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-Result<std::string> ReadFile(const std::string& path, std::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Status(StatusCode::kIOError, fmt::format("unable to read {} {}: no such file or "
-                                                    "directory", what, path));
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string Base64(std::string_view in) {
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8) |
-                 static_cast<uint8_t>(in[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = static_cast<uint8_t>(in[i]) << 16;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
-std::string TrimNewline(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
 // Go-style lower-case error text from an error_code ("connection refused").
-std::string LowerMessage(const error_code& ec) {
-  std::string m = ec.message();
-  if (!m.empty() && m[0] >= 'A' && m[0] <= 'Z') m[0] = static_cast<char>(m[0] - 'A' + 'a');
-  return m;
-}
-
-std::string OpenSslError(const error_code& ec) {
-  if (ec.category() == net::error::get_ssl_category()) {
-    char buf[256];
-    ERR_error_string_n(static_cast<unsigned long>(ec.value()), buf, sizeof buf);
-    std::string s = buf;
-    // "error:0A000086:SSL routines::certificate verify failed" -> the reason.
-    auto pos = s.rfind(':');
-    if (pos != std::string::npos) s = s.substr(pos + 1);
-    return s;
-  }
-  return LowerMessage(ec);
-}
-
 // Decodes a gzip body, failing once the output reaches `limit` (0: none).
 Status Gunzip(std::string_view in, uint64_t limit, std::string* out) {
   z_stream zs{};
@@ -231,47 +174,7 @@ Result<std::shared_ptr<const ClientSettings>> ClientSettings::Make(const HttpCli
   auto s = std::make_shared<ClientSettings>();
   s->config = config;
   s->user_agent = std::move(user_agent);
-  s->tls = std::make_shared<ssl::context>(ssl::context::tls_client);
-  ssl::context& ctx = *s->tls;
-  const TlsConfig& t = config.tls_config;
-  error_code ec;
-  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                  ssl::context::no_sslv3);
-  if (!t.ca_file.empty()) {
-    HEARTH_ASSIGN_OR_RETURN(std::string pem, ReadFile(t.ca_file, "CA file"));
-    ctx.add_certificate_authority(net::buffer(pem), ec);
-    if (ec) {
-      return InvalidArgument("unable to use specified CA cert {}: {}", t.ca_file, OpenSslError(ec));
-    }
-  } else if (!t.ca.empty()) {
-    ctx.add_certificate_authority(net::buffer(t.ca), ec);
-    if (ec) return InvalidArgument("unable to use inline CA cert: {}", OpenSslError(ec));
-  } else {
-    ctx.set_default_verify_paths(ec);
-  }
-  std::string cert = t.cert, key = t.key;
-  if (!t.cert_file.empty()) {
-    HEARTH_ASSIGN_OR_RETURN(cert, ReadFile(t.cert_file, "client certificate"));
-  }
-  if (!t.key_file.empty()) {
-    HEARTH_ASSIGN_OR_RETURN(key, ReadFile(t.key_file, "client key"));
-  }
-  if (!cert.empty() || !key.empty()) {
-    if (cert.empty() || key.empty()) {
-      return InvalidArgument("exactly one of cert and key is configured");
-    }
-    ctx.use_certificate_chain(net::buffer(cert), ec);
-    if (ec) {
-      return InvalidArgument("unable to use specified client cert ({}) & key ({}): {}",
-                             t.cert_file, t.key_file, OpenSslError(ec));
-    }
-    ctx.use_private_key(net::buffer(key), ssl::context::pem, ec);
-    if (ec) {
-      return InvalidArgument("unable to use specified client cert ({}) & key ({}): {}",
-                             t.cert_file, t.key_file, OpenSslError(ec));
-    }
-  }
-  ctx.set_verify_mode(t.insecure_skip_verify ? ssl::verify_none : ssl::verify_peer);
+  HEARTH_ASSIGN_OR_RETURN(s->tls, httpc::MakeClientTlsContext(config.tls_config));
   if (!config.proxy_url.empty()) {
     HEARTH_ASSIGN_OR_RETURN(Url p, ParseUrl(config.proxy_url));
     s->proxy = std::move(p);
@@ -318,34 +221,10 @@ struct HttpClient::Impl {
     buffer.clear();
   }
 
-  std::string AuthHeader(Status* st) const {
-    const HttpClientConfig& c = settings->config;
-    if (c.basic_auth) {
-      std::string user = c.basic_auth->username, pass = c.basic_auth->password;
-      if (!c.basic_auth->username_file.empty()) {
-        auto r = ReadFile(c.basic_auth->username_file, "basic auth username file");
-        if (!r.ok()) *st = r.status();
-        else user = TrimNewline(*r);
-      }
-      if (!c.basic_auth->password_file.empty()) {
-        auto r = ReadFile(c.basic_auth->password_file, "basic auth password file");
-        if (!r.ok()) *st = r.status();
-        else pass = TrimNewline(*r);
-      }
-      return "Basic " + Base64(user + ":" + pass);
-    }
-    if (c.authorization) {
-      std::string cred = c.authorization->credentials;
-      if (!c.authorization->credentials_file.empty()) {
-        auto r = ReadFile(c.authorization->credentials_file, "authorization credentials file");
-        if (!r.ok()) *st = r.status();
-        else cred = TrimNewline(*r);
-      }
-      std::string type = c.authorization->type.empty() ? "Bearer" : c.authorization->type;
-      return type + " " + cred;
-    }
-    return {};
+  Result<std::string> AuthHeader() const {
+    return httpc::AuthorizationHeader(settings->config);
   }
+
 
   net::awaitable<Status> Connect(const Url& url, std::chrono::steady_clock::time_point deadline,
                                  const std::string& url_text) {
@@ -443,7 +322,7 @@ struct HttpClient::Impl {
         }
         co_return Status(StatusCode::kUnavailable,
                          fmt::format("Get {}: tls: failed to verify certificate or handshake: {}",
-                                     QuoteGo(url_text), OpenSslError(ec)));
+                                     QuoteGo(url_text), ErrorText(ec)));
       }
     } else {
       tcp.emplace(std::move(stream));
@@ -484,9 +363,9 @@ struct HttpClient::Impl {
     cancelled = false;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts.timeout_ms);
     std::string first_url = url.ToString();
-    Status auth_st;
-    std::string auth = AuthHeader(&auth_st);
-    if (!auth_st.ok()) co_return auth_st;
+    auto auth_header = AuthHeader();
+    if (!auth_header.ok()) co_return auth_header.status();
+    const std::string& auth = *auth_header;
     for (int redirects = 0;; ++redirects) {
       std::string url_text = url.ToString();
       http::request<http::empty_body> req;
