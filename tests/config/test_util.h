@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "tests/common/test_paths.h"
+
 namespace hearth::testing {
 
 class TempDir {
@@ -44,7 +46,7 @@ class TempDir {
 };
 
 inline std::string SourceFile(std::string_view rel) {
-  return std::string(HEARTH_SOURCE_DIR) + "/" + std::string(rel);
+  return std::string(kSourceDir) + "/" + std::string(rel);
 }
 
 }  // namespace hearth::testing

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "query/parser/parser.h"
+#include "tests/common/test_paths.h"
 #include "tests/query/ast_dump.h"
 
 namespace hearth::promql {
@@ -23,7 +24,7 @@ namespace fs = std::filesystem;
 
 fs::path TestdataDir() {
   if (const char* env = std::getenv("HEARTH_PROMQL_TESTDATA")) return env;
-  const fs::path src = HEARTH_SOURCE_DIR;
+  const fs::path src = hearth::testing::kSourceDir;
   for (const fs::path& p : {src / "tests" / "query" / "promqltest" / "testdata",
                             src / ".." / "shared" / "promql-testdata",
                             src / ".." / ".." / "shared" / "promql-testdata"}) {

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "rules/template.h"
+#include "tests/common/test_paths.h"
 
 namespace hearth::rules {
 namespace {
@@ -87,7 +88,7 @@ std::string JsonUnquote(const std::string& q) {
 }
 
 TEST_CASE("alert templates expand exactly as Prometheus 2.42 expanded them", "[rules][template]") {
-  std::ifstream in(std::string(HEARTH_SOURCE_DIR) + "/tests/rules/testdata/template_cases.txt");
+  std::ifstream in(std::string(hearth::testing::kSourceDir) + "/tests/rules/testdata/template_cases.txt");
   REQUIRE(in.good());
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) {

@@ -19,6 +19,7 @@
 
 #include "model/clock.h"
 #include "model/metrics.h"
+#include "tests/common/test_paths.h"
 #include "tests/tsdb/crash_batch.h"
 #include "tests/tsdb/tsdb_test_util.h"
 #include "tsdb/internal/db_impl.h"
@@ -31,7 +32,8 @@ using testing::Eq;
 using testing::ReadAll;
 using testing::TempDir;
 
-const char* const kWriter = HEARTH_BINARY_DIR "/tests/tsdb/tsdb_crash_writer";
+const std::string kWriterPath = std::string(hearth::testing::kBinaryDir) + "/tests/tsdb/tsdb_crash_writer";
+const char* const kWriter = kWriterPath.c_str();
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);

@@ -20,11 +20,9 @@
 
 #include <fmt/format.h>
 
+#include "tests/common/test_paths.h"
 #include "tests/query/promqltest/runner.h"
 
-#ifndef HEARTH_SOURCE_DIR
-#define HEARTH_SOURCE_DIR "."
-#endif
 
 namespace fs = std::filesystem;
 using hearth::promqltest::EvalOutcome;
@@ -62,8 +60,8 @@ int Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dir = std::string(HEARTH_SOURCE_DIR) + "/../shared/promql-testdata";
-  std::string passing = std::string(HEARTH_SOURCE_DIR) + "/tests/query/promqltest/passing.txt";
+  std::string dir = std::string(hearth::testing::kSourceDir) + "/../shared/promql-testdata";
+  std::string passing = std::string(hearth::testing::kSourceDir) + "/tests/query/promqltest/passing.txt";
   bool update = false, verbose = false;
   if (const char* e = std::getenv("HEARTH_PROMQLTEST_UPDATE"); e != nullptr && e[0] == '1') {
     update = true;
