@@ -52,7 +52,9 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
-std::string FormatRFC3339(int64_t ms, bool fixed_millis) {
+}  // namespace
+
+std::string FormatUtcDateTime(int64_t ms, char sep, bool fixed_millis) {
   int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
   int64_t frac = ms - secs * 1000;
   int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
@@ -60,8 +62,8 @@ std::string FormatRFC3339(int64_t ms, bool fixed_millis) {
   int64_t y;
   unsigned mo, d;
   CivilFromDays(days, &y, &mo, &d);
-  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", y, mo, d, rem / 3600,
-                                (rem / 60) % 60, rem % 60);
+  std::string out = fmt::format("{:04}-{:02}-{:02}{}{:02}:{:02}:{:02}", y, mo, d, sep,
+                                rem / 3600, (rem / 60) % 60, rem % 60);
   if (fixed_millis) {
     out += fmt::format(".{:03}", frac);
   } else if (frac != 0) {
@@ -70,8 +72,13 @@ std::string FormatRFC3339(int64_t ms, bool fixed_millis) {
     out += '.';
     out += f;
   }
-  out += 'Z';
   return out;
+}
+
+namespace {
+
+std::string FormatRFC3339(int64_t ms, bool fixed_millis) {
+  return FormatUtcDateTime(ms, 'T', fixed_millis) + 'Z';
 }
 
 bool ParseFixedInt(std::string_view s, size_t pos, size_t n, int* v) {

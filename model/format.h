@@ -40,6 +40,10 @@ std::string FormatExpositionValue(double v);
 // ("2024-01-02T03:04:05.100Z", Alertmanager's format).
 std::string FormatRFC3339Nano(int64_t ms);
 std::string FormatRFC3339Millis(int64_t ms);
+// "2024-01-02<sep>03:04:05.1" in UTC without a zone: the fraction trimmed of trailing zeros
+// (and left out when zero) unless `fixed_millis`. The base of the formats above and of Go's
+// time.String() ("2024-01-02 03:04:05.1 +0000 UTC").
+std::string FormatUtcDateTime(int64_t ms, char sep, bool fixed_millis);
 
 // Parses RFC 3339 ("2024-01-02T03:04:05Z", with fractional seconds and a numeric zone offset)
 // to milliseconds since the epoch (fractions below a millisecond are truncated).

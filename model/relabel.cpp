@@ -431,13 +431,7 @@ std::string CaseMap(std::string_view in, bool upper) {
     if ((b & 0xE0) == 0xC0 && i + 1 < in.size() && (u[i + 1] & 0xC0) == 0x80) {
       uint32_t c = (uint32_t(b & 0x1F) << 6) | (u[i + 1] & 0x3F);
       if (c >= 0x80) {
-        uint32_t m = MapCase(c, upper);
-        if (m < 0x80) {
-          out += static_cast<char>(m);
-        } else {
-          out += static_cast<char>(0xC0 | (m >> 6));
-          out += static_cast<char>(0x80 | (m & 0x3F));
-        }
+        AppendUtf8(&out, MapCase(c, upper));
         i += 2;
         continue;
       }

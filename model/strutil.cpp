@@ -158,4 +158,24 @@ std::string ToUpperAscii(std::string_view s) {
   return out;
 }
 
+void AppendUtf8(std::string* out, int64_t r) {
+  if (r < 0 || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) r = 0xFFFD;
+  const auto byte = [&](int64_t b) { out->push_back(static_cast<char>(b)); };
+  if (r < 0x80) {
+    byte(r);
+  } else if (r < 0x800) {
+    byte(0xC0 | (r >> 6));
+    byte(0x80 | (r & 0x3F));
+  } else if (r < 0x10000) {
+    byte(0xE0 | (r >> 12));
+    byte(0x80 | ((r >> 6) & 0x3F));
+    byte(0x80 | (r & 0x3F));
+  } else {
+    byte(0xF0 | (r >> 18));
+    byte(0x80 | ((r >> 12) & 0x3F));
+    byte(0x80 | ((r >> 6) & 0x3F));
+    byte(0x80 | (r & 0x3F));
+  }
+}
+
 }  // namespace hearth

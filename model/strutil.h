@@ -28,4 +28,8 @@ std::string_view TrimSpace(std::string_view s);
 std::string ToLowerAscii(std::string_view s);
 std::string ToUpperAscii(std::string_view s);
 
+// Appends the UTF-8 encoding of `rune`; invalid code points (surrogates, beyond U+10FFFF,
+// negative) become U+FFFD, as Go's utf8.AppendRune does.
+void AppendUtf8(std::string* out, int64_t rune);
+
 }  // namespace hearth

@@ -446,21 +446,7 @@ std::optional<std::string> Unquote(std::string_view q, bool* is_char = nullptr, 
   size_t i = 0;
   auto append_rune = [&](uint32_t r) {
     if (r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff)) return false;
-    if (r < 0x80) {
-      out += static_cast<char>(r);
-    } else if (r < 0x800) {
-      out += static_cast<char>(0xc0 | (r >> 6));
-      out += static_cast<char>(0x80 | (r & 0x3f));
-    } else if (r < 0x10000) {
-      out += static_cast<char>(0xe0 | (r >> 12));
-      out += static_cast<char>(0x80 | ((r >> 6) & 0x3f));
-      out += static_cast<char>(0x80 | (r & 0x3f));
-    } else {
-      out += static_cast<char>(0xf0 | (r >> 18));
-      out += static_cast<char>(0x80 | ((r >> 12) & 0x3f));
-      out += static_cast<char>(0x80 | ((r >> 6) & 0x3f));
-      out += static_cast<char>(0x80 | (r & 0x3f));
-    }
+    AppendUtf8(&out, r);
     return true;
   };
   auto hex = [](char c) -> int {

@@ -13,19 +13,6 @@
 namespace hearth::rules::tmpl {
 namespace {
 
-// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
-}
-
 struct Spec {
   bool plus = false;
   bool minus = false;
@@ -98,22 +85,7 @@ std::string FormatInt(int64_t v, char verb, const Spec& sp) {
 
 std::string EncodeRune(uint32_t r) {
   std::string out;
-  if (r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff)) r = 0xfffd;
-  if (r < 0x80) {
-    out += static_cast<char>(r);
-  } else if (r < 0x800) {
-    out += static_cast<char>(0xc0 | (r >> 6));
-    out += static_cast<char>(0x80 | (r & 0x3f));
-  } else if (r < 0x10000) {
-    out += static_cast<char>(0xe0 | (r >> 12));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (r & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (r >> 18));
-    out += static_cast<char>(0x80 | ((r >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (r & 0x3f));
-  }
+  AppendUtf8(&out, r);
   return out;
 }
 
@@ -327,23 +299,7 @@ std::string GoFormatFloat(double v, char verb, int prec) {
 }
 
 std::string GoTimeString(int64_t ms) {
-  int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-  int64_t frac = ms - secs * 1000;
-  int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-  int64_t rem = secs - days * 86400;
-  int64_t y;
-  unsigned mo, d;
-  CivilFromDays(days, &y, &mo, &d);
-  std::string out = fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", y, mo, d, rem / 3600,
-                                (rem / 60) % 60, rem % 60);
-  if (frac != 0) {
-    std::string fs = fmt::format("{:03}", frac);
-    while (!fs.empty() && fs.back() == '0') fs.pop_back();
-    out += '.';
-    out += fs;
-  }
-  out += " +0000 UTC";
-  return out;
+  return FormatUtcDateTime(ms, ' ', /*fixed_millis=*/false) + " +0000 UTC";
 }
 
 std::string TypeName(const Value& v) {

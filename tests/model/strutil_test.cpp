@@ -49,3 +49,20 @@ TEST_CASE("splitting and trimming", "[model][strutil]") {
   CHECK(TrimSpace("  x y\t\n") == "x y");
   CHECK(ToLowerAscii("AbC") == "abc");
 }
+
+TEST_CASE("UTF-8 encoding of runes, invalid ones as U+FFFD", "[model][strutil]") {
+  auto enc = [](int64_t r) {
+    std::string s;
+    AppendUtf8(&s, r);
+    return s;
+  };
+  CHECK(enc('a') == "a");
+  CHECK(enc(0xE9) == "\xC3\xA9");             // é
+  CHECK(enc(0x20AC) == "\xE2\x82\xAC");       // €
+  CHECK(enc(0x1F600) == "\xF0\x9F\x98\x80");  // 😀
+  CHECK(enc(0x7FF) == "\xDF\xBF");
+  CHECK(enc(0x10FFFF) == "\xF4\x8F\xBF\xBF");
+  CHECK(enc(0xD800) == "\xEF\xBF\xBD");
+  CHECK(enc(0x110000) == "\xEF\xBF\xBD");
+  CHECK(enc(-1) == "\xEF\xBF\xBD");
+}
