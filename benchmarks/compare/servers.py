@@ -95,6 +95,37 @@ def dir_bytes(path):
     return apparent, allocated
 
 
+def dir_breakdown(path):
+    """{kind: apparent bytes} of the files under path, by what they are: Hearth's RocksDB
+    SSTs, RocksDB's own log, its manifest and options files, Hearth's commit log and head
+    checkpoints; Prometheus' blocks (chunks, index), WAL and head chunks; VictoriaMetrics'
+    parts and indexdb. Other files are counted under their first two directory levels."""
+    out = {}
+    for root, _dirs, files in os.walk(path):
+        rel_root = os.path.relpath(root, path)
+        parts = [] if rel_root == "." else rel_root.split(os.sep)
+        for name in files:
+            try:
+                size = os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+            top = parts[0] if parts else ""
+            if top == "db":              # Hearth: RocksDB
+                kind = ("rocksdb sst" if name.endswith(".sst") else
+                        "rocksdb log" if name.endswith(".log") else "rocksdb manifest/options")
+            elif top == "wal" and name.startswith("checkpoint"):
+                kind = "head checkpoints"
+            elif top == "wal":           # Hearth's commit log or Prometheus' WAL
+                kind = "wal"
+            elif len(parts) >= 1 and len(top) == 26 and top.isalnum():   # a Prometheus block
+                kind = ("block chunks" if len(parts) > 1 and parts[1] == "chunks" else
+                        "block index" if name == "index" else "block other")
+            else:                        # VictoriaMetrics: data/small, data/big, indexdb
+                kind = "/".join(parts[:2]) or "top-level files"
+            out[kind] = out.get(kind, 0) + size
+    return out
+
+
 def machine_busy():
     """(busy jiffies, total jiffies) of the whole machine from /proc/stat."""
     with open("/proc/stat") as f:
@@ -169,8 +200,10 @@ class Client:
         """Returns (status, body bytes, seconds); reconnects once on a dropped connection."""
         for attempt in (0, 1):
             if self.conn is None:
+                # File bodies go out in 1 MiB writes (http.client's default is 8 KiB).
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port,
-                                                       timeout=timeout or self.timeout)
+                                                       timeout=timeout or self.timeout,
+                                                       blocksize=1 << 20)
             try:
                 t0 = time.perf_counter()
                 self.conn.request(method, path, body=body, headers=headers or {})
