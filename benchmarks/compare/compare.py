@@ -46,13 +46,15 @@ WORKLOADS = ["scrape", "disk", "queries", "restart", "scale"]
 # Sizes of the default run and of --quick.
 SIZES = {
     "default": {
-        "scrape": dict(targets=20, per_target=5000, interval=5, warmup=60, windows=4, window=60),
+        "scrape": dict(targets=20, per_target=5000, interval=5, warmup=60, windows=4, window=45),
         "disk": dict(series=2000, hours=24, interval=15, jitter_ms=4),
         "queries": dict(windows=[("1h", 3600, 15), ("6h", 21600, 20), ("24h", 86400, 60)],
                         repeats=5),
-        "restart": dict(series=200_000, hours=2, interval=15, restarts=2),
-        "scale": dict(targets=100, per_target=10_000, interval=15, warmup=60, windows=3,
-                      window=40, restart=1, servers=["prometheus", "hearth"]),
+        # The issue asks for 200 k x 2 h; 1 h keeps the full run within 30 minutes (Hearth's
+        # live import, about 190 k samples/s here, is the slowest feed).
+        "restart": dict(series=200_000, hours=1, interval=15, restarts=2),
+        "scale": dict(targets=100, per_target=10_000, interval=15, warmup=45, windows=3,
+                      window=30, restart=1, servers=["prometheus", "hearth"]),
     },
     "quick": {
         "scrape": dict(targets=4, per_target=1000, interval=5, warmup=12, windows=2, window=10),
@@ -417,7 +419,9 @@ def measure_scrape(env, label, cfg, servers_, targets):
                 result[s.name]["restart_" + k] = run.get(k)
     for s in live:
         if s.alive():
-            env.stop(s)
+            secs = env.stop(s)
+            if result.get(s.name, {}).get("status") == "ok":
+                result[s.name]["final_shutdown_seconds"] = round(secs, 2)
     for r in result.values():
         r["load"] = load.done()
     return result
@@ -733,7 +737,8 @@ def settle_hearth(env, s):
         apparent, allocated = srv.dir_bytes(s.storage_dir())
         out[stage] = {"shutdown_seconds": round(secs, 2), "dir_bytes": apparent,
                       "dir_bytes_allocated": allocated,
-                      "breakdown": srv.dir_breakdown(s.storage_dir())}
+                      "breakdown": srv.dir_breakdown(s.storage_dir()),
+                      "sst_stats": srv.hearth_sst_stats(s.storage_dir())}
         env.start(s)
         out[stage]["next_ready_seconds"] = round(s.wait_ready(timeout=900), 2)
     s.probe()
@@ -770,6 +775,12 @@ def disk_workload(env, ds, started, info):
         if settled:
             apparent, allocated = settled["dir_bytes"], settled["dir_bytes_allocated"]
             r["breakdown"] = settled["breakdown"]
+            chunks = settled["sst_stats"].get("chunks")
+            if chunks and chunks["num.entries"]:
+                # raw.value.size: the chunk bytes (plus a varint of maxt - mint per chunk)
+                r["chunk_payload_bytes_per_sample"] = chunks["raw.value.size"] / ds.samples
+                r["chunk_keys_bytes_per_sample"] = chunks["raw.key.size"] / ds.samples
+                r["samples_per_chunk"] = ds.samples / chunks["num.entries"]
         else:
             apparent, allocated = srv.dir_bytes(s.storage_dir())
             r["breakdown"] = srv.dir_breakdown(s.storage_dir())
@@ -1337,6 +1348,15 @@ def notes(report):
             how.append(f"{DISPLAY[n]} by {method}" + (f" ({extra})" if extra else ""))
     if how:
         out.append(f"- {wl['disk'].get('label', 'disk')}: ingested: " + "; ".join(how) + ".")
+    h = disk.get("hearth") or {}
+    if h.get("chunk_payload_bytes_per_sample"):
+        parts = ", ".join(f"{k} {v:.3f}" for k, v in sorted(
+            h.get("breakdown_bytes_per_sample", {}).items(), key=lambda kv: -kv[1]) if v >= 0.001)
+        out.append(f"- {wl['disk'].get('label', 'disk')}: Hearth's bytes per sample by kind of "
+                   f"file: {parts}; the chunks' own bytes are "
+                   f"{h['chunk_payload_bytes_per_sample']:.3f} per sample (their RocksDB keys "
+                   f"{h['chunk_keys_bytes_per_sample']:.3f}), {h['samples_per_chunk']:.0f} "
+                   f"samples per chunk on average.")
     rs = wl.get("restart", {}).get("servers", {})
     feeds = [f"{DISPLAY[n]} by {rs[n]['feed']['method']}" for n in SERVER_ORDER
              if (rs.get(n) or {}).get("feed")]
