@@ -46,13 +46,15 @@ WORKLOADS = ["scrape", "disk", "queries", "restart", "scale"]
 # Sizes of the default run and of --quick.
 SIZES = {
     "default": {
-        "scrape": dict(targets=20, per_target=5000, interval=5, warmup=60, windows=4, window=60),
+        "scrape": dict(targets=20, per_target=5000, interval=5, warmup=60, windows=4, window=45),
         "disk": dict(series=2000, hours=24, interval=15, jitter_ms=4),
         "queries": dict(windows=[("1h", 3600, 15), ("6h", 21600, 20), ("24h", 86400, 60)],
                         repeats=5),
-        "restart": dict(series=200_000, hours=2, interval=15, restarts=2),
-        "scale": dict(targets=100, per_target=10_000, interval=15, warmup=60, windows=3,
-                      window=40, servers=["prometheus", "hearth"]),
+        # The issue asks for 200 k x 2 h; 1 h keeps the full run within 30 minutes (Hearth's
+        # live import, about 190 k samples/s here, is the slowest feed).
+        "restart": dict(series=200_000, hours=1, interval=15, restarts=2),
+        "scale": dict(targets=100, per_target=10_000, interval=15, warmup=45, windows=3,
+                      window=30, restart=1, servers=["prometheus", "hearth"]),
     },
     "quick": {
         "scrape": dict(targets=4, per_target=1000, interval=5, warmup=12, windows=2, window=10),
@@ -61,7 +63,7 @@ SIZES = {
                         repeats=3),
         "restart": dict(series=10_000, hours=0.5, interval=15, restarts=1),
         "scale": dict(targets=10, per_target=5000, interval=5, warmup=12, windows=1,
-                      window=10, servers=["prometheus", "hearth"]),
+                      window=10, restart=1, servers=["prometheus", "hearth"]),
     },
 }
 
@@ -410,9 +412,16 @@ def measure_scrape(env, label, cfg, servers_, targets):
             result[s.name] = {"status": "error", "reason": f"exited: {s.log_tail()}"}
             continue
         result[s.name] = scrape_figures(env, s, label, cfg, marks)
+        if cfg.get("restart") and result[s.name]["status"] == "ok":
+            run = result[s.name]["restart"] = restart_scraping(env, s, label, result[s.name],
+                                                               marks[-1][0])
+            for k in ("ready_seconds", "first_correct_query_seconds", "rss_at_ready_bytes"):
+                result[s.name]["restart_" + k] = run.get(k)
     for s in live:
         if s.alive():
-            env.stop(s)
+            secs = env.stop(s)
+            if result.get(s.name, {}).get("status") == "ok":
+                result[s.name]["final_shutdown_seconds"] = round(secs, 2)
     for r in result.values():
         r["load"] = load.done()
     return result
@@ -477,6 +486,34 @@ def scrape_figures(env, s, label, cfg, marks):
     if not r["checks"]["all_ok"]:
         r["status"] = "checks failed"
     return r
+
+
+def restart_scraping(env, s, label, figures, t_last):
+    """Stops a server that holds the scraped series in its head and starts it again: seconds
+    to ready, to the first query that counts every series seen before the restart (at t_last),
+    RSS at ready. The targets keep serving, so it scrapes again once up."""
+    expr = f'count({{job="{label}"}})'
+    want = figures.get("active_series")
+    run = {"active_series": want, "shutdown_seconds": round(env.stop(s), 2)}
+    try:
+        env.start(s)
+        run["ready_seconds"] = s.wait_ready(timeout=900, poll=0.01)
+        run["rss_at_ready_bytes"] = srv.tree_rss_bytes(s.proc.pid)
+        deadline = time.time() + 900
+        while time.time() < deadline and try_scalar(s, expr, t_last)[0] != want:
+            time.sleep(0.05)
+        run["first_correct_query_seconds"] = time.perf_counter() - s.started_at
+        got, err = try_scalar(s, expr, t_last)
+        if got != want:
+            run["first_correct_query_seconds"] = None
+            run["error"] = f"{expr} = {got} after 900 s, want {want} {err or ''}".strip()
+    except RuntimeError as e:
+        run["error"] = str(e)[:500]
+    log(f"{label}: {s.name}: restart with {want:,.0f} series in the head: ready "
+        f"{run.get('ready_seconds') or float('nan'):.2f}s, first correct query "
+        f"{run.get('first_correct_query_seconds') or float('nan'):.2f}s"
+        + (f" ({run['error']})" if run.get("error") else ""))
+    return run
 
 
 # --- workload 2 and 3: imported data, disk, queries -----------------------------------------
@@ -677,6 +714,8 @@ def settle_storage(env, started, ds, budget):
         if done:
             break
         time.sleep(1)
+    if "hearth" in started:
+        notes["hearth"] = settle_hearth(env, started["hearth"])
     if "prometheus" in started:
         blocks = prometheus_blocks(started["prometheus"].storage_dir())
         notes["prometheus"] = (f"{len(blocks)} blocks after compaction (levels "
@@ -684,6 +723,26 @@ def settle_storage(env, started, ds, budget):
                                if compactions_seen else
                                f"no compaction within {budget}s ({len(blocks)} blocks)")
     return notes
+
+
+def settle_hearth(env, s):
+    """Hearth writes imported chunks into RocksDB (memtables, backed by RocksDB's own log) and
+    holds nothing of them in its head. A clean shutdown checkpoints the head and syncs that log;
+    the next start replays the log into SST files. The data directory is measured stopped,
+    after each of the two; the second (SSTs, nothing left in any log) is the settled state the
+    table reports, the first is kept in the JSON. Leaves the server running."""
+    out = {}
+    for stage in ("after_clean_shutdown", "after_restart_and_shutdown"):
+        secs = env.stop(s)
+        apparent, allocated = srv.dir_bytes(s.storage_dir())
+        out[stage] = {"shutdown_seconds": round(secs, 2), "dir_bytes": apparent,
+                      "dir_bytes_allocated": allocated,
+                      "breakdown": srv.dir_breakdown(s.storage_dir()),
+                      "sst_stats": srv.hearth_sst_stats(s.storage_dir())}
+        env.start(s)
+        out[stage]["next_ready_seconds"] = round(s.wait_ready(timeout=900), 2)
+    s.probe()
+    return out
 
 
 def disk_workload(env, ds, started, info):
@@ -696,6 +755,12 @@ def disk_workload(env, ds, started, info):
             continue
         s = started[name]
         r = {"status": "ok", "import": info[name], "storage": notes.get(name, "")}
+        settled = None
+        if name == "hearth" and isinstance(r["storage"], dict):
+            settled = r["storage"]["after_restart_and_shutdown"]
+            r["storage"] = dict(r["storage"], how=(
+                "measured stopped, after a clean shutdown, a restart (RocksDB moves its log "
+                "into SST files) and a second clean shutdown"))
         if not s.caps.get("query"):
             out["servers"][name] = dict(r, **not_measurable(
                 "no query API to verify the imported samples"))
@@ -707,10 +772,23 @@ def disk_workload(env, ds, started, info):
         n_samples = None if e2 else sum(per_name.values())
         r["series"] = n_series
         r["samples"] = n_samples
-        apparent, allocated = srv.dir_bytes(s.storage_dir())
+        if settled:
+            apparent, allocated = settled["dir_bytes"], settled["dir_bytes_allocated"]
+            r["breakdown"] = settled["breakdown"]
+            chunks = settled["sst_stats"].get("chunks")
+            if chunks and chunks["num.entries"]:
+                # raw.value.size: the chunk bytes (plus a varint of maxt - mint per chunk)
+                r["chunk_payload_bytes_per_sample"] = chunks["raw.value.size"] / ds.samples
+                r["chunk_keys_bytes_per_sample"] = chunks["raw.key.size"] / ds.samples
+                r["samples_per_chunk"] = ds.samples / chunks["num.entries"]
+        else:
+            apparent, allocated = srv.dir_bytes(s.storage_dir())
+            r["breakdown"] = srv.dir_breakdown(s.storage_dir())
         r["dir_bytes"] = apparent
         r["dir_bytes_allocated"] = allocated
         r["bytes_per_sample"] = apparent / ds.samples
+        r["breakdown_bytes_per_sample"] = {k: round(v / ds.samples, 4)
+                                           for k, v in r["breakdown"].items()}
         if name == "prometheus":
             blocks_bytes = sum(srv.dir_bytes(os.path.join(s.storage_dir(), d))[0]
                                for d in os.listdir(s.storage_dir())
@@ -870,9 +948,23 @@ class RestartData:
                                 for i in range(b0, min(len(self.series), b0 + self.BATCH_SERIES)))
                 yield wire.snappy_compress(body)
 
-    def openmetrics_chunks(self):
+    def openmetrics_chunks(self, part=0, parts=1):
         """The same samples as OpenMetrics text (for live import): family by family under one
-        TYPE line each, series by series within a family, each series in time order."""
+        TYPE line each, series by series within a family, each series in time order. With
+        `parts` > 1, only the hosts g with g % parts == part (one request body of several sent
+        at the same time). Pieces of about 1 MiB (each becomes one HTTP chunk)."""
+        piece = []
+        size = 0
+        for b in self._openmetrics_pieces(part, parts):
+            piece.append(b)
+            size += len(b)
+            if size >= 1 << 20:
+                yield b"".join(piece)
+                piece, size = [], 0
+        if piece:
+            yield b"".join(piece)
+
+    def _openmetrics_pieces(self, part, parts):
         ts = [" " + datagen.om_timestamp(t) + "\n" for t in self.ts]
         pool_tail = [[" " + v + t for v, t in zip(vals, ts)] for vals in self.pool]
         first = {}
@@ -882,6 +974,9 @@ class RestartData:
                 first[(gi, ui)] = i
                 i += len(u.series)
         for fam, members in self.model.family_order():
+            members = [(gi, ui) for gi, ui in members if gi % parts == part]
+            if not members:
+                continue
             gi0, ui0 = members[0]
             yield f"# TYPE {fam} {self.model.groups[gi0][0][ui0].mtype}\n".encode()
             for gi, ui in members:
@@ -946,13 +1041,39 @@ def feed_remote_write(s, data, senders=2):
     return time.time() - t, errors
 
 
-def feed_live_import(s, data):
+def feed_live_import(s, data, senders=2):
+    """Streams the samples as `senders` OpenMetrics bodies at the same time (as remote write
+    uses two connections), each over its own connection; returns (seconds, errors)."""
+    errors, imported = [], []
+
+    def sender(part):
+        c = srv.Client(s.port, timeout=3600)
+        try:
+            status, body, _ = c.request(
+                "POST", "/api/v1/import/openmetrics", body=data.openmetrics_chunks(part, senders),
+                headers={"Content-Type": "application/openmetrics-text"})  # chunked
+            text = body.decode(errors="replace")
+            if status // 100 != 2:
+                errors.append(f"{status}: {text[:300]!r}")
+            else:
+                doc = json.loads(text)["data"]
+                imported.append(doc["samplesImported"])
+                if doc.get("samplesRejected"):
+                    errors.append(f"{doc['samplesRejected']} samples rejected: "
+                                  f"{doc.get('errors', [])[:2]}")
+        except (OSError, ValueError, KeyError) as e:
+            errors.append(str(e)[:300])
+        finally:
+            c.close()
+
     t = time.time()
-    status, body, _ = s.client.request(
-        "POST", "/api/v1/import/openmetrics", body=data.openmetrics_chunks(),
-        headers={"Content-Type": "application/openmetrics-text"},  # chunked by http.client
-        timeout=3600)
-    errors = [] if status // 100 == 2 else [f"{status}: {body[:300]!r}"]
+    threads = [threading.Thread(target=sender, args=(k,), daemon=True) for k in range(senders)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    if not errors and sum(imported) != data.samples():
+        errors.append(f"imported {sum(imported)} samples of {data.samples()}")
     return time.time() - t, errors
 
 
@@ -1029,7 +1150,8 @@ def restart_workload(env):
             r["load"] = load.done()
             if s.alive():
                 env.stop(s)
-            shutil.rmtree(s.data_dir, ignore_errors=True)
+            if not env.args.keep:
+                shutil.rmtree(s.data_dir, ignore_errors=True)
     return out
 
 
@@ -1167,6 +1289,13 @@ def table(report):
             lambda h, p, v: h <= 1024, fmt=res.fmt_bytes)
         add("scale", "CPU s per 1 M samples", "cpu_seconds_per_million_samples",
             "≤ 0.5× Prometheus", lambda h, p, v: None if p is None else h <= 0.5 * p)
+        if any("restart_ready_seconds" in (r or {}) for r in wl["scale"]["servers"].values()):
+            add("scale", "restart with these series in the head: seconds to ready",
+                "restart_ready_seconds", "≤ 1 s", lambda h, p, v: h <= 1.0)
+            add("scale", "restart: seconds to first correct query",
+                "restart_first_correct_query_seconds", "—", None)
+            add("scale", "restart: RSS at ready", "restart_rss_at_ready_bytes", "—", None,
+                fmt=res.fmt_bytes)
     lines = ["| " + " | ".join(hdr) + " |", "|" + "---|" * len(hdr)]
     lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     return "\n".join(lines)
@@ -1208,6 +1337,42 @@ def notes(report):
                 status = NOT_YET if r["status"] == "not measurable" else r["status"]
                 out.append(f"- {d.get('label', w)}, {DISPLAY[n]}: {status}: "
                            f"{r.get('reason', '')}".rstrip(": "))
+    disk = wl.get("disk", {}).get("servers", {})
+    how = []
+    for n in SERVER_ORDER:
+        r = disk.get(n) or {}
+        method = (r.get("import") or {}).get("method")
+        if method:
+            store = r.get("storage")
+            extra = (store.get("how") if isinstance(store, dict) else store) or ""
+            how.append(f"{DISPLAY[n]} by {method}" + (f" ({extra})" if extra else ""))
+    if how:
+        out.append(f"- {wl['disk'].get('label', 'disk')}: ingested: " + "; ".join(how) + ".")
+    h = disk.get("hearth") or {}
+    if h.get("chunk_payload_bytes_per_sample"):
+        parts = ", ".join(f"{k} {v:.3f}" for k, v in sorted(
+            h.get("breakdown_bytes_per_sample", {}).items(), key=lambda kv: -kv[1]) if v >= 0.001)
+        out.append(f"- {wl['disk'].get('label', 'disk')}: Hearth's bytes per sample by kind of "
+                   f"file: {parts}; the chunks' own bytes are "
+                   f"{h['chunk_payload_bytes_per_sample']:.3f} per sample (their RocksDB keys "
+                   f"{h['chunk_keys_bytes_per_sample']:.3f}), {h['samples_per_chunk']:.0f} "
+                   f"samples per chunk on average.")
+    rs = wl.get("restart", {}).get("servers", {})
+    feeds = [f"{DISPLAY[n]} by {rs[n]['feed']['method']}" for n in SERVER_ORDER
+             if (rs.get(n) or {}).get("feed")]
+    if feeds:
+        out.append(f"- {wl['restart'].get('label', 'restart')}: fed " + "; ".join(feeds) + ".")
+    if "import" in ((rs.get("hearth") or {}).get("feed") or {}).get("method", ""):
+        out.append("- Hearth's import writes sealed chunks straight into RocksDB: its head "
+                   "holds none of the restart workload's series, so that restart replays no "
+                   "head while Prometheus replays its WAL (Hearth has no remote-write receiver "
+                   "yet). The scale rows restart Prometheus and Hearth with the same scraped "
+                   "series in both heads.")
+    for n, r in wl.get("scale", {}).get("servers", {}).items():
+        err = (r.get("restart") or {}).get("error")
+        if err:
+            out.append(f"- {wl['scale'].get('label', 'scale')}, {DISPLAY[n]}: restart failed: "
+                       f"{err}")
     q = wl.get("queries")
     if q and q.get("queries"):
         diffs = {}
@@ -1342,9 +1507,11 @@ def run(args):
         for s in started.values():
             if s.alive():
                 env.stop(s)
-            shutil.rmtree(s.data_dir, ignore_errors=True)
-        for p in (ds.om, ds.vm):
-            os.unlink(p)
+            if not args.keep:
+                shutil.rmtree(s.data_dir, ignore_errors=True)
+        if not args.keep:
+            for p in (ds.om, ds.vm):
+                os.unlink(p)
     if "restart" in args.only:
         c = sz["restart"]
 

@@ -95,6 +95,120 @@ def dir_bytes(path):
     return apparent, allocated
 
 
+# Hearth's column families (tsdb/FORMAT.md section 3): c<start>_<len> chunks and
+# i<start>_<len> postings of a time partition, `series` (labels), `default` (metadata).
+SST_KINDS = {"c": "chunks", "i": "index", "s": "series", "d": "default"}
+
+
+def _uvarint(b, i):
+    x = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        x |= (c & 0x7F) << shift
+        shift += 7
+        if c < 0x80:
+            return x, i
+
+
+def sst_properties(path):
+    """The table properties of a RocksDB block-based SST file ({name: bytes}), read from its
+    properties block near the end of the file (entries: varint shared, varint unshared,
+    varint value length, key suffix, value), or {} when the file does not look like one."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            f.seek(max(0, size - 65536))
+            b = f.read()
+    except OSError:
+        return {}
+    first = b"rocksdb.block.based.table.index.type"
+    i = b.find(first) - 3
+    if i < 0 or b[i] != 0 or b[i + 1] != len(first):
+        return {}
+    out, key = {}, b""
+    try:
+        while i < len(b):
+            shared, i = _uvarint(b, i)
+            unshared, i = _uvarint(b, i)
+            vlen, i = _uvarint(b, i)
+            if shared > len(key) or unshared > 256 or vlen > 65536:
+                break
+            key = key[:shared] + b[i:i + unshared]
+            i += unshared
+            if not key.startswith(b"rocksdb."):
+                break
+            out[key.decode(errors="replace")] = b[i:i + vlen]
+            i += vlen
+    except IndexError:
+        pass
+    return out
+
+
+def sst_column_family(path):
+    name = sst_properties(path).get("rocksdb.column.family.name")
+    return name.decode(errors="replace") if name else None
+
+
+def hearth_sst_stats(path):
+    """Per kind of column family (chunks, index, series, default): files, bytes on disk, and
+    the SST properties that say where they go: raw key and value bytes (before block
+    encoding), data/index/filter block bytes, entries (for chunks: one per chunk)."""
+    keys = ("data.size", "index.size", "filter.size", "raw.key.size", "raw.value.size",
+            "num.entries")
+    out = {}
+    for root, _dirs, files in os.walk(os.path.join(path, "db")):
+        for name in files:
+            if not name.endswith(".sst"):
+                continue
+            full = os.path.join(root, name)
+            props = sst_properties(full)
+            cf = props.get("rocksdb.column.family.name", b"?").decode(errors="replace")
+            kind = SST_KINDS.get(cf[:1], cf)
+            d = out.setdefault(kind, dict({"files": 0, "file_bytes": 0}, **{k: 0 for k in keys}))
+            d["files"] += 1
+            d["file_bytes"] += os.path.getsize(full)
+            for k in keys:
+                v = props.get("rocksdb." + k)
+                if v:
+                    d[k] += _uvarint(v, 0)[0]
+    return out
+
+
+def dir_breakdown(path):
+    """{kind: apparent bytes} of the files under path, by what they are: Hearth's RocksDB
+    SSTs, RocksDB's own log, its manifest and options files, Hearth's commit log and head
+    checkpoints; Prometheus' blocks (chunks, index), WAL and head chunks; VictoriaMetrics'
+    parts and indexdb. Other files are counted under their first two directory levels."""
+    out = {}
+    for root, _dirs, files in os.walk(path):
+        rel_root = os.path.relpath(root, path)
+        parts = [] if rel_root == "." else rel_root.split(os.sep)
+        for name in files:
+            try:
+                size = os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+            top = parts[0] if parts else ""
+            if top == "db":              # Hearth: RocksDB
+                if name.endswith(".sst"):
+                    cf = sst_column_family(os.path.join(root, name))
+                    kind = "rocksdb sst: " + SST_KINDS.get(cf[:1] if cf else None, cf or "?")
+                else:
+                    kind = "rocksdb log" if name.endswith(".log") else "rocksdb manifest/options"
+            elif top == "wal" and name.startswith("checkpoint"):
+                kind = "head checkpoints"
+            elif top == "wal":           # Hearth's commit log or Prometheus' WAL
+                kind = "wal"
+            elif len(parts) >= 1 and len(top) == 26 and top.isalnum():   # a Prometheus block
+                kind = ("block chunks" if len(parts) > 1 and parts[1] == "chunks" else
+                        "block index" if name == "index" else "block other")
+            else:                        # VictoriaMetrics: data/small, data/big, indexdb
+                kind = "/".join(parts[:2]) or "top-level files"
+            out[kind] = out.get(kind, 0) + size
+    return out
+
+
 def machine_busy():
     """(busy jiffies, total jiffies) of the whole machine from /proc/stat."""
     with open("/proc/stat") as f:
@@ -169,8 +283,10 @@ class Client:
         """Returns (status, body bytes, seconds); reconnects once on a dropped connection."""
         for attempt in (0, 1):
             if self.conn is None:
+                # File bodies go out in 1 MiB writes (http.client's default is 8 KiB).
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port,
-                                                       timeout=timeout or self.timeout)
+                                                       timeout=timeout or self.timeout,
+                                                       blocksize=1 << 20)
             try:
                 t0 = time.perf_counter()
                 self.conn.request(method, path, body=body, headers=headers or {})

@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "benchmarks", "compare"))
 import compare  # noqa: E402
 import datagen  # noqa: E402
 import results  # noqa: E402
+import servers  # noqa: E402
 import wire  # noqa: E402
 
 
@@ -236,6 +237,64 @@ class RestartFeedTest(unittest.TestCase):
         (count_expr, count_want), (_, steps_want) = data.probes()
         self.assertEqual(count_want, sum(1 for name, _ in via_rw if name == "node_load1"))
         self.assertEqual(steps_want, data.steps)
+
+    def test_openmetrics_in_parts_is_the_whole_split_by_host(self):
+        class Env:
+            sizes = {"restart": dict(series=700, hours=0.1, interval=15, restarts=1)}
+        data = compare.RestartData(Env())
+
+        def lines(text):
+            return [ln for ln in text.splitlines() if not ln.startswith("#")]
+        whole = b"".join(data.openmetrics_chunks()).decode()
+        parts = [b"".join(data.openmetrics_chunks(k, 2)).decode() for k in range(2)]
+        for text in parts:
+            self.assertTrue(text.endswith("# EOF\n"))
+            types = [ln.split()[2] for ln in text.splitlines() if ln.startswith("# TYPE")]
+            self.assertEqual(len(types), len(set(types)))
+        self.assertEqual(sorted(lines(whole)), sorted(lines(parts[0]) + lines(parts[1])))
+        hosts = [{ln.split('instance="')[1].split('"')[0] for ln in lines(t)} for t in parts]
+        self.assertTrue(hosts[0] and hosts[1] and not hosts[0] & hosts[1])
+
+
+class StorageFilesTest(unittest.TestCase):
+    @staticmethod
+    def entry(shared, suffix, value):
+        return bytes([shared, len(suffix), len(value)]) + suffix + value
+
+    def properties_block(self, cf):
+        first = b"rocksdb.block.based.table.index.type"
+        return (b"\x00" * 100 + self.entry(0, first, b"\x00\x00\x00\x00")
+                + self.entry(8, b"column.family.name", cf)
+                + self.entry(8, b"num.entries", bytes([0xAC, 0x02]))   # varint 300
+                + self.entry(8, b"raw.value.size", bytes([0x05]))
+                + b"\x00\x00\x00\x00\x01\x00\x00\x00")      # restart array: not a key
+
+    def test_sst_properties_and_breakdown(self):
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, "db"))
+            os.makedirs(os.path.join(d, "wal"))
+            files = {"db/000010.sst": self.properties_block(b"c1700000000000_7200000"),
+                     "db/000011.sst": self.properties_block(b"i1700000000000_7200000"),
+                     "db/000012.sst": b"not an sst",
+                     "db/000013.log": b"x" * 7, "db/MANIFEST-000001": b"m",
+                     "wal/0000000000000001.log": b"l" * 3, "wal/checkpoint.0000000000000001": b"c"}
+            for name, data in files.items():
+                with open(os.path.join(d, name), "wb") as f:
+                    f.write(data)
+            props = servers.sst_properties(os.path.join(d, "db/000010.sst"))
+            self.assertEqual(props["rocksdb.column.family.name"], b"c1700000000000_7200000")
+            self.assertEqual(props["rocksdb.num.entries"], bytes([0xAC, 0x02]))
+            self.assertEqual(len(props), 4)
+            size = len(files["db/000010.sst"])
+            self.assertEqual(servers.dir_breakdown(d), {
+                "rocksdb sst: chunks": size, "rocksdb sst: index": size, "rocksdb sst: ?": 10,
+                "rocksdb log": 7, "rocksdb manifest/options": 1, "wal": 3,
+                "head checkpoints": 1})
+            stats = servers.hearth_sst_stats(d)
+            self.assertEqual(stats["chunks"]["num.entries"], 300)
+            self.assertEqual(stats["chunks"]["raw.value.size"], 5)
+            self.assertEqual(stats["chunks"]["files"], 1)
+            self.assertEqual(stats["?"]["files"], 1)
 
 
 if __name__ == "__main__":
