@@ -250,6 +250,7 @@ Status DBImpl::Recover() {
   uint64_t next_ref = 1;
   const auto checkpoints = ListCheckpoints(WalDir());
   bool loaded = false;
+  head_->BeginBulkLoad();  // checkpoints list series in hash order, not ref order
   for (const auto& [seq, path] : checkpoints) {
     Status st = LoadCheckpoint(path, &next_ref);
     if (st.ok()) {
@@ -263,6 +264,7 @@ Status DBImpl::Recover() {
                           {{"file", path}, {"err", st.ToString()}});
     head_->Clear();
   }
+  head_->EndBulkLoad();
   if (!loaded && !checkpoints.empty()) {
     HEARTH_ASSIGN_OR_RETURN(auto segs, ListSegments(WalDir()));
     if (segs.empty() || segs.front() > checkpoints.back().first) {

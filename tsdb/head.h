@@ -141,6 +141,9 @@ class Head {
   // Recovery: creates a series with a known ref without calling OnSeriesCreated (the caller
   // replays it from durable state). Returns the existing series if the ref is present.
   MemSeries* CreateWithRef(SeriesRef ref, const Labels& labels);
+  // Around a recovery that creates many series in no ref order (MemPostings::BeginBulk).
+  void BeginBulkLoad() { postings_.BeginBulk(); }
+  void EndBulkLoad() { postings_.EndBulk(); }
   // Recovery: appends a sample as a commit would, without hooks; samples at or before the
   // series' last timestamp are skipped. Returns whether the sample was applied.
   bool ReplaySample(MemSeries* s, int64_t t, double v, std::vector<MemSeries*>* cut);

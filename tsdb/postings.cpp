@@ -118,11 +118,32 @@ void InsertSorted(Postings& p, SeriesRef ref) {
 
 void MemPostings::Add(SeriesRef ref, const Labels& labels) {
   std::unique_lock lock(mu_);
+  void (*add)(Postings&, SeriesRef) =
+      bulk_ ? +[](Postings& p, SeriesRef r) { p.push_back(r); } : &InsertSorted;
   for (const Label& l : labels) {
     auto& values = m_[std::string(l.name)];
-    InsertSorted(values[std::string(l.value)], ref);
+    add(values[std::string(l.value)], ref);
   }
-  InsertSorted(all_, ref);
+  add(all_, ref);
+}
+
+void MemPostings::BeginBulk() {
+  std::unique_lock lock(mu_);
+  bulk_ = true;
+}
+
+void MemPostings::EndBulk() {
+  std::unique_lock lock(mu_);
+  if (!bulk_) return;
+  bulk_ = false;
+  auto sort_unique = [](Postings& p) {
+    std::sort(p.begin(), p.end());
+    p.erase(std::unique(p.begin(), p.end()), p.end());
+  };
+  for (auto& [name, values] : m_) {
+    for (auto& [value, list] : values) sort_unique(list);
+  }
+  sort_unique(all_);
 }
 
 void MemPostings::Delete(std::span<const SeriesRef> refs, std::span<const Labels* const> labels) {
