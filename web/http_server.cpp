@@ -8,6 +8,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
@@ -404,6 +405,9 @@ Result<size_t> Session::ReadBodySome(char* buf, size_t n) {
       body.more = true;
       self->stream_.expires_after(
           std::chrono::milliseconds(self->server_->options().read_timeout_ms));
+      // Beast reads at most the buffer's free capacity (at least 512 bytes): without room,
+      // a large body arrives in pieces of a few hundred bytes, each a thread hand-off.
+      self->buffer_.reserve(self->buffer_.size() + std::min<size_t>(n, size_t{1} << 20));
       http::async_read_some(
           self->stream_, self->buffer_, *self->stream_parser_,
           [self, out, n](beast::error_code ec, size_t) {
