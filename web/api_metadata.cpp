@@ -133,11 +133,13 @@ void ApiImpl::Series(const HttpRequest& req, const Form& form, ApiResponse& resp
   for (auto& s : warnings) resp.Warn(std::move(s));
 }
 
+// DELETE /api/v1/series: Prometheus answers exactly this (deletion is the admin API's
+// delete_series); clients that probe it see the same error.
 void ApiImpl::DropSeries(const HttpRequest&, const Form&, ApiResponse& resp) {
   resp.Fail(ErrorType::kInternal, "not implemented");
 }
 
-void ApiImpl::LabelNames(const HttpRequest&, const Form& form, ApiResponse& resp) {
+void ApiImpl::AnswerLabelStrings(const Form& form, ApiResponse& resp, const LabelFetch& fetch) {
   auto limit = ParseLimitParam(form.Value("limit"));
   if (!limit.ok()) return resp.InvalidParam("limit", limit.status());
   TimeRange range;
@@ -150,16 +152,21 @@ void ApiImpl::LabelNames(const HttpRequest&, const Form& form, ApiResponse& resp
   std::vector<std::vector<std::string>> lists;
   if (sets->empty()) sets->emplace_back();
   for (const Matchers& ms : *sets) {
-    auto names = (*querier)->LabelNames(hints, ms);
-    if (!names.ok()) return resp.Fail(ErrorType::kExecution, names.status().message());
-    lists.push_back(std::move(names).value());
+    auto strings = fetch(**querier, hints, ms);
+    if (!strings.ok()) return resp.Fail(ErrorType::kExecution, strings.status().message());
+    lists.push_back(std::move(strings).value());
   }
-  std::vector<std::string> names = lists.size() == 1 ? std::move(lists[0]) : Union(std::move(lists));
-  if (*limit > 0 && names.size() > static_cast<size_t>(*limit)) {
-    names.resize(static_cast<size_t>(*limit));
+  std::vector<std::string> out = lists.size() == 1 ? std::move(lists[0]) : Union(std::move(lists));
+  if (*limit > 0 && out.size() > static_cast<size_t>(*limit)) {
+    out.resize(static_cast<size_t>(*limit));
     resp.Warn(std::string(kTruncated));
   }
-  WriteStrings(resp.Data(), names);
+  WriteStrings(resp.Data(), out);
+}
+
+void ApiImpl::LabelNames(const HttpRequest&, const Form& form, ApiResponse& resp) {
+  AnswerLabelStrings(form, resp, [](storage::Querier& q, const storage::LabelHints& hints,
+                                    const Matchers& ms) { return q.LabelNames(hints, ms); });
 }
 
 void ApiImpl::LabelValues(const HttpRequest& req, const Form& form, ApiResponse& resp) {
@@ -171,28 +178,10 @@ void ApiImpl::LabelValues(const HttpRequest& req, const Form& form, ApiResponse&
   if (name.empty() || !IsValidUtf8(name)) {
     return resp.Fail(ErrorType::kBadData, "invalid label name: " + QuoteGo(name));
   }
-  auto limit = ParseLimitParam(form.Value("limit"));
-  if (!limit.ok()) return resp.InvalidParam("limit", limit.status());
-  TimeRange range;
-  if (!ParseRange(form, resp, &range)) return;
-  auto sets = ParseMatchers(form.Values("match[]"));
-  if (!sets.ok()) return resp.InvalidParam("match[]", sets.status());
-  auto querier = storage_.NewQuerier(range.start, range.end);
-  if (!querier.ok()) return FailQuery(resp, querier.status());
-  storage::LabelHints hints{HintLimit(*limit)};
-  std::vector<std::vector<std::string>> lists;
-  if (sets->empty()) sets->emplace_back();
-  for (const Matchers& ms : *sets) {
-    auto values = (*querier)->LabelValues(name, hints, ms);
-    if (!values.ok()) return resp.Fail(ErrorType::kExecution, values.status().message());
-    lists.push_back(std::move(values).value());
-  }
-  std::vector<std::string> values = Union(std::move(lists));
-  if (*limit > 0 && values.size() > static_cast<size_t>(*limit)) {
-    values.resize(static_cast<size_t>(*limit));
-    resp.Warn(std::string(kTruncated));
-  }
-  WriteStrings(resp.Data(), values);
+  AnswerLabelStrings(form, resp, [&name](storage::Querier& q, const storage::LabelHints& hints,
+                                         const Matchers& ms) {
+    return q.LabelValues(name, hints, ms);
+  });
 }
 
 void ApiImpl::Metadata(const HttpRequest&, const Form& form, ApiResponse& resp) {

@@ -115,6 +115,13 @@ Result<int64_t> ParseTimeFlag(const std::string& name, const std::string& v, int
 
 std::string Seconds(int64_t ms) { return FormatJsonTimestamp(ms); }
 
+// A time flag when given, else `fallback`.
+Result<int64_t> TimeFlagOr(const FlagSet& flags, const std::string& name, int64_t now,
+                           int64_t fallback) {
+  std::string v = flags.GetString(name);
+  return v.empty() ? Result<int64_t>(fallback) : ParseTimeFlag(name, v, now);
+}
+
 std::string LabelsText(const json& metric) {
   std::string name;
   std::string rest;
@@ -520,6 +527,18 @@ int Output(const Common& c, const ApiReply& reply) {
   return 0;
 }
 
+// --start and --end of series and labels queries: added to the API parameters when given, and
+// into range[0..1] (kept as is when not given) for a data directory.
+Status AddRangeFlags(const Common& c, int64_t now, Params* params, int64_t range[2]) {
+  for (int i = 0; i < 2; ++i) {
+    const std::string name = i == 0 ? "start" : "end";
+    if (c.flags.GetString(name).empty()) continue;
+    HEARTH_ASSIGN_OR_RETURN(range[i], TimeFlagOr(c.flags, name, now, range[i]));
+    params->emplace_back(name, Seconds(range[i]));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 int QueryInstantCommand(const std::vector<std::string>& args) {
@@ -528,12 +547,9 @@ int QueryInstantCommand(const std::vector<std::string>& args) {
   if (!ParseCommon(Kind::kInstant, args, 1, &c, &code)) return code;
   RealClock clock;
   int64_t now = clock.NowMs();
-  int64_t t = now;
-  if (std::string v = c.flags.GetString("time"); !v.empty()) {
-    auto p = ParseTimeFlag("time", v, now);
-    if (!p.ok()) return Fail(p.status());
-    t = *p;
-  }
+  auto time = TimeFlagOr(c.flags, "time", now, now);
+  if (!time.ok()) return Fail(time.status());
+  const int64_t t = *time;
   Result<ApiReply> reply = Status(StatusCode::kInternal, "unset");
   if (UseDataDir(c)) {
     auto local = OpenLocal(c);
@@ -554,18 +570,12 @@ int QueryRangeCommand(const std::vector<std::string>& args) {
   if (!ParseCommon(Kind::kRange, args, 1, &c, &code)) return code;
   RealClock clock;
   int64_t now = clock.NowMs();
-  int64_t end = now;
-  if (std::string v = c.flags.GetString("end"); !v.empty()) {
-    auto p = ParseTimeFlag("end", v, now);
-    if (!p.ok()) return Fail(p.status());
-    end = *p;
-  }
-  int64_t start = end - 5 * kMillisPerMinute;
-  if (std::string v = c.flags.GetString("start"); !v.empty()) {
-    auto p = ParseTimeFlag("start", v, now);
-    if (!p.ok()) return Fail(p.status());
-    start = *p;
-  }
+  auto end_flag = TimeFlagOr(c.flags, "end", now, now);
+  if (!end_flag.ok()) return Fail(end_flag.status());
+  const int64_t end = *end_flag;
+  auto start_flag = TimeFlagOr(c.flags, "start", now, end - 5 * kMillisPerMinute);
+  if (!start_flag.ok()) return Fail(start_flag.status());
+  const int64_t start = *start_flag;
   if (end < start) return Fail(InvalidArgument("start time is not before end time"));
   // promtool's default step: a 250th of the range, whole seconds, at least one.
   int64_t step = std::max<int64_t>((end - start) / 250 / 1000 * 1000, 1000);
@@ -662,15 +672,7 @@ int QuerySeriesCommand(const std::vector<std::string>& args) {
   Params params;
   int64_t range[2] = {kMinTime, kMaxTime};
   for (const auto& m : matches) params.emplace_back("match[]", m);
-  for (int i = 0; i < 2; ++i) {
-    const char* name = i == 0 ? "start" : "end";
-    if (std::string v = c.flags.GetString(name); !v.empty()) {
-      auto p = ParseTimeFlag(name, v, clock.NowMs());
-      if (!p.ok()) return Fail(p.status());
-      params.emplace_back(name, Seconds(*p));
-      range[i] = *p;
-    }
-  }
+  if (Status st = AddRangeFlags(c, clock.NowMs(), &params, range); !st.ok()) return Fail(st);
   Result<ApiReply> reply = Status(StatusCode::kInternal, "unset");
   if (UseDataDir(c)) {
     auto local = OpenLocal(c);
@@ -724,15 +726,7 @@ int QueryLabelsCommand(const std::vector<std::string>& args) {
   int64_t range[2] = {kMinTime, kMaxTime};
   auto matches = c.flags.GetStrings("match");
   for (const auto& m : matches) params.emplace_back("match[]", m);
-  for (int i = 0; i < 2; ++i) {
-    const char* name = i == 0 ? "start" : "end";
-    if (std::string v = c.flags.GetString(name); !v.empty()) {
-      auto p = ParseTimeFlag(name, v, clock.NowMs());
-      if (!p.ok()) return Fail(p.status());
-      params.emplace_back(name, Seconds(*p));
-      range[i] = *p;
-    }
-  }
+  if (Status st = AddRangeFlags(c, clock.NowMs(), &params, range); !st.ok()) return Fail(st);
   std::string name = c.positional[0];
   Result<ApiReply> reply = Status(StatusCode::kInternal, "unset");
   if (UseDataDir(c)) {

@@ -190,6 +190,13 @@ class HearthctlQueryTest(unittest.TestCase):
         p = ctl("series", self.url)
         self.assertEqual(p.returncode, 2)
         self.assertIn("--match", p.stderr)
+        p = ctl("series", "--match", "up", "--start", "yesterday", self.url)
+        self.assertEqual((p.returncode, p.stderr),
+                         (1, 'query error: invalid value "yesterday" for --start: cannot parse '
+                             '"yesterday" to a valid timestamp\n'))
+        p = ctl("instant", "--time", "bad", self.url, "up")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn('invalid value "bad" for --time', p.stderr)
         p = ctl("instant", "--format", "yaml", self.url, "up")
         self.assertEqual(p.returncode, 2)
         p = ctl("instant", "--data-dir", "/nonexistent", "up")

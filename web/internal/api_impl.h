@@ -3,6 +3,7 @@
 // The API's handlers, shared by web/api*.cpp. Not part of web/'s public interface.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -120,6 +121,11 @@ class ApiImpl {
   bool CheckAdmin(ApiResponse& resp) const;
   // Maps an engine/storage error to the API error types.
   void FailQuery(ApiResponse& resp, const Status& st);
+  // /labels and /label/<name>/values: `fetch` runs once per match[] set (or once without);
+  // the answer is the sorted union, cut at `limit` with a warning.
+  using LabelFetch = std::function<Result<std::vector<std::string>>(
+      storage::Querier&, const storage::LabelHints&, const Matchers&)>;
+  void AnswerLabelStrings(const Form& form, ApiResponse& resp, const LabelFetch& fetch);
 
   ApiOptions options_;
   storage::Storage& storage_;
