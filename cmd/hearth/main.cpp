@@ -403,16 +403,17 @@ int Run(int argc, char** argv) {
     auto cfg = reloader.current();
     return cfg == nullptr ? Labels() : cfg->global.external_labels;
   };
-  sources.runtime_status = [&reloader, &flags, time_set, size_set] {
+  // /status/runtimeinfo's storageRetention, as Prometheus words it: "15d", "10GB", "15d or 10GB".
+  std::string retention = time_set || !size_set
+                              ? (time_set ? flags.GetString("storage.tsdb.retention.time")
+                                          : std::string("15d"))
+                              : std::string();
+  if (size_set) {
+    const std::string size = flags.GetString("storage.tsdb.retention.size");
+    retention = retention.empty() ? size : retention + " or " + size;
+  }
+  sources.runtime_status = [&reloader, retention] {
     web::RuntimeStatus st = reloader.Runtime();
-    std::string retention = time_set || !size_set
-                                ? (time_set ? flags.GetString("storage.tsdb.retention.time")
-                                            : std::string("15d"))
-                                : std::string();
-    if (size_set) {
-      std::string size = flags.GetString("storage.tsdb.retention.size");
-      retention = retention.empty() ? size : retention + " or " + size;
-    }
     st.storage_retention = retention;
     return st;
   };

@@ -65,6 +65,20 @@ class ApiBinaryTest(unittest.TestCase):
         finally:
             port_probe.stop()
 
+    def test_runtimeinfo_reports_retention_and_reload(self):
+        for flags, want in (((), "15d"), (("--storage.tsdb.retention.time=2d",), "2d"),
+                            (("--storage.tsdb.retention.size=10GB",), "10GB"),
+                            (("--storage.tsdb.retention.time=2d",
+                              "--storage.tsdb.retention.size=10GB"), "2d or 10GB")):
+            h = Hearth(*flags)
+            try:
+                status, body = h.json("/api/v1/status/runtimeinfo")
+                self.assertEqual(status, 200)
+                self.assertEqual(body["data"]["storageRetention"], want, flags)
+                self.assertTrue(body["data"]["reloadConfigSuccess"])
+            finally:
+                h.stop()
+
     def test_cors_origin_flag(self):
         h = Hearth(r"--web.cors.origin=https://grafana\.example")
         try:
