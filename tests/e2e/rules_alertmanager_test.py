@@ -214,9 +214,11 @@ receivers:
                             *flags], self.dir)
         wait_for(lambda: get(self.port, "/-/ready")[0] == 200, 30, "hearth ready")
         status, body = get(self.port, "/api/v1/rules")
-        groups = json.loads(body).get("data", {}).get("groups", []) if status == 200 else []
-        if not groups:
-            self.skipTest("hearth does not evaluate rules yet (rule manager not wired in main)")
+        self.assertEqual(status, 200, body)
+        self.assertTrue(json.loads(body)["data"]["groups"], "hearth loaded no rule groups")
+        status, ams = get(self.port, "/api/v1/alertmanagers")
+        self.assertEqual(json.loads(ams)["data"]["activeAlertmanagers"],
+                         [{"url": f"http://127.0.0.1:{self.am_port}/api/v2/alerts"}])
         return json.loads(body)
 
     def rules(self):
